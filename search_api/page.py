@@ -1,0 +1,40 @@
+"""Server-rendered search page. Jinja2 autoescapes everything; only snippets, which the
+highlighter has already escaped, are marked safe."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+_ENV = Environment(loader=PackageLoader("search_api", "templates"), autoescape=select_autoescape(default=True))
+
+
+def _vi_date(iso: str | None) -> str:
+    """2021-12-31 -> 31/12/2021, the way Vietnamese readers write dates."""
+    if not iso:
+        return ""
+    year, month, day = iso.split("-")
+    return f"{day}/{month}/{year}"
+
+
+def render_page(form: dict[str, str], result: dict[str, Any] | None, error: str | None, sources: list[str]) -> str:
+    params = {
+        "q": form["q"],
+        "source": form["source"],
+        "from": form["from"],
+        "to": form["to"],
+        "mode": form["mode"],
+        "k": form["k"],
+    }
+    active = {k: v for k, v in params.items() if v}
+    json_link = "/api/search?" + urlencode(active) if form["q"] else None
+    exact_link = "/?" + urlencode({**active, "exact": "true"}) if result and result.get("interpreted_query") else None
+    hits = []
+    for hit in (result or {}).get("hits", []):
+        hits.append({**hit, "snippet": Markup(hit["snippet"]), "date_vi": _vi_date(hit["published"])})
+    return _ENV.get_template("index.html").render(
+        form=form, result=result, hits=hits, error=error, sources=sources, json_link=json_link, exact_link=exact_link
+    )

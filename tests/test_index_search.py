@@ -1,0 +1,100 @@
+"""Index the five samples for real, then search them: the right article comes back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer import layout
+from search_api.params import make_request
+
+QUESTIONS = [
+    ("Thị xã Quảng Trị phát triển được bao nhiêu đảng viên mới trong năm 2021?", "000_8120bada2dc3097c"),
+    (
+        "Thị ủy Quảng Trị đề ra bao nhiêu đầu việc trong chương trình công tác trọng tâm năm 2021?",
+        "000_8120bada2dc3097c",
+    ),
+    ("lộ trình đưa thị xã Quảng Trị trở thành đô thị loại III", "000_8120bada2dc3097c"),
+    ("Quảng Trị tổ chức sinh hoạt chính trị với chủ đề tự soi, tự sửa", "001_c81213e13d664aa3"),
+    ("Đảng bộ tỉnh Quảng Trị sau 40 năm xây dựng, chỉnh đốn Đảng đạt kết quả gì?", "001_c81213e13d664aa3"),
+    ("Phường 5 Đông Hà kết nạp bao nhiêu đảng viên trong nửa nhiệm kỳ 2020 - 2025?", "002_ec4d3e1a54c06ea6"),
+    ("Chi bộ Khu phố 3 xây dựng tuyến phố văn minh như thế nào?", "002_ec4d3e1a54c06ea6"),
+    ("Đảng bộ huyện Vĩnh Bảo có bao nhiêu đảng viên tính đến tháng 12-2021?", "003_c32edca671531721"),
+    ("Các cấp ủy ở Vĩnh Bảo đã kiểm tra, giám sát bao nhiêu đảng viên và tổ chức đảng?", "003_c32edca671531721"),
+    ("Thị ủy Ba Đồn thi hành kỷ luật bao nhiêu đảng viên?", "004_900d24731e0b2397"),
+    ("Ba Đồn có bao nhiêu tổ chức cơ sở đảng đạt trong sạch vững mạnh năm 2017?", "004_900d24731e0b2397"),
+    ("xử lý cán bộ thuộc diện Ban Thường vụ Thị uỷ quản lý", "004_900d24731e0b2397"),
+]
+
+
+@pytest.mark.parametrize(("question", "doc_id"), QUESTIONS)
+def test_question_finds_its_article_in_top_3(searcher, question: str, doc_id: str) -> None:
+    result = searcher.search(make_request(question, k=10))
+    top_docs = []
+    for hit in result["hits"]:
+        if hit["doc_id"] not in top_docs:
+            top_docs.append(hit["doc_id"])
+    assert doc_id in top_docs[:3], (question, top_docs)
+
+
+def test_hits_carry_contract_fields(searcher) -> None:
+    result = searcher.search(make_request("kết quả xây dựng Đảng năm 2021", k=5))
+    assert result["total"] == len(result["hits"]) == 5
+    assert result["took_ms"] > 0
+    for rank, hit in enumerate(result["hits"], 1):
+        assert hit["rank"] == rank
+        assert hit["chunk_id"].startswith(hit["doc_id"] + "#")
+        assert hit["title"] and hit["text"]
+        for key in ("score", "source", "url", "published", "author", "lang", "snippet"):
+            assert key in hit
+    scores = [h["score"] for h in result["hits"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_passage_offsets_point_into_the_article(searcher) -> None:
+    from indexer.readers import read_scraped_file
+
+    hit = searcher.search(make_request("Vĩnh Bảo 9.295 đảng viên", k=1))["hits"][0]
+    article = read_scraped_file(Path("corpus") / f"{hit['doc_id']}.txt")
+    assert article.text[hit["start"] : hit["end"]] == hit["text"]
+
+
+def test_filters_keep_only_matching_hits_without_losing_depth(searcher) -> None:
+    only_2018 = searcher.search(make_request("xây dựng Đảng", k=10, date_from="2018-01-01", date_to="2018-12-31"))
+    assert only_2018["hits"], "a filtered search still finds the 2018 article"
+    assert {h["published"][:4] for h in only_2018["hits"]} == {"2018"}
+    sources = {h["source"] for h in searcher.search(make_request("đảng viên", k=50))["hits"] if h["source"]}
+    source = sorted(sources)[0]
+    filtered = searcher.search(make_request("đảng viên", k=10, source=source))
+    assert filtered["hits"] and {h["source"] for h in filtered["hits"]} == {source}
+    assert searcher.search(make_request("đảng viên", k=10, lang="en"))["hits"] == []
+
+
+def test_snippet_highlights_with_and_without_tone_marks(searcher) -> None:
+    hit = searcher.search(make_request("Vĩnh Bảo", k=1))["hits"][0]
+    assert "<mark>Vĩnh</mark>" in hit["snippet"]
+    hit = searcher.search(make_request("vinh bao dang vien", k=3))["hits"][0]
+    assert "<mark>" in hit["snippet"]
+
+
+def test_manifest_records_model_and_layout(sample_index: Path, embedder) -> None:
+    version = layout.current_version(sample_index)
+    manifest = json.loads((version / "manifest.json").read_text())
+    assert manifest["model"] == embedder.identity
+    assert manifest["dimension"] == embedder.dim == 384
+    assert manifest["counts"]["articles"] == 5
+    assert manifest["counts"]["passages"] > 5
+    assert {"faiss", "sentence_transformers", "numpy"} <= set(manifest["libraries"])
+    assert not list(sample_index.glob(layout.TMP_PREFIX + "*"))
+
+
+def test_searching_with_another_model_is_refused(sample_index: Path, embedder) -> None:
+    from search_api.searcher import ModelMismatch, Searcher
+
+    class OtherModel:
+        identity = {**embedder.identity, "name": "someone/other-model", "revision_or_checksum": "0" * 64}
+
+    with pytest.raises(ModelMismatch, match="other-model"):
+        Searcher(sample_index, embedder=OtherModel())

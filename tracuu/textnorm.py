@@ -1,0 +1,56 @@
+"""One text normalisation shared by indexing and querying.
+
+Vietnamese text arrives composed (NFC) or decomposed (NFD), with old ("hoà") or new
+("hòa") tone placement, and is often typed without tone marks. Everything that compares
+text (embedding, lexical matching, highlighting) goes through these functions so that the
+index and the query always see the same form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+NORMALISATION_NAME = "tracuu-textnorm-1"
+
+# Old-style tone placement on the first vowel of oa/oe/uy is normalised to the new style
+# on the second vowel ("hoà" -> "hòa" becomes one form). Both spellings are correct Vietnamese;
+# picking one makes them match each other.
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
+_OLD_TONE = re.compile(r"([oOuU])([" + _TONE_MARKS + r"])([aAeEyY])(?![\w])")
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def nfc(text: str) -> str:
+    """Compose to NFC: decomposed input embeds ~0.88 cosine to the same text in NFC."""
+    return unicodedata.normalize("NFC", text)
+
+
+def unify_tone_placement(text: str) -> str:
+    """Move tone marks of word-final oa/oe/uy to the second vowel ("hoà" -> "hòa")."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _OLD_TONE.sub(r"\1\3\2", decomposed))
+
+
+def normalise(text: str) -> str:
+    """The canonical form used everywhere: NFC, unified tone placement, collapsed spaces."""
+    text = unify_tone_placement(nfc(text)).replace("\u00a0", " ")
+    return re.sub(r"[ \t\u200b]+", " ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Strip tone and vowel marks and map đ to d: 'Đảng viên' -> 'Dang vien'."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased syllables (Vietnamese words are written as space-separated syllables)."""
+    return [w.lower() for w in _WORD.findall(normalise(text))]
+
+
+def has_marks(text: str) -> bool:
+    """True when the text carries any Vietnamese diacritic (tone or vowel mark, or đ)."""
+    return fold(text) != text
