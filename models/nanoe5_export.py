@@ -327,20 +327,27 @@ def write_model_dir(out_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def _file_lock(lock_path: Path) -> Iterator[None]:
-    """Exclusive advisory lock (POSIX); elsewhere we rely on rename-wins alone."""
+def _file_lock(lock_path: Path) -> Iterator[bool]:
+    """Exclusive advisory lock; yields False where unsupported (non-POSIX: rename-wins alone)."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - non-POSIX
-        yield
+        yield False
         return
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+b") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_leftovers(dest: Path) -> None:
+    """Delete temp/stale siblings left by a crashed conversion (only call while holding the lock)."""
+    for pattern in (f".{dest.name}.tmp-*", f".{dest.name}.stale-*"):
+        for path in dest.parent.glob(pattern):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _make_readable(root: Path) -> None:
@@ -350,7 +357,7 @@ def _make_readable(root: Path) -> None:
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
 
 
-def _install(tmp: Path, dest: Path) -> None:
+def install_atomically(tmp: Path, dest: Path) -> None:
     """Move a finished ``tmp`` to ``dest``; a current ``dest`` written meanwhile wins."""
     try:
         os.rename(tmp, dest)
@@ -368,14 +375,16 @@ def _install(tmp: Path, dest: Path) -> None:
 def convert(dest: Path) -> Path:
     """(Re)build ``dest`` atomically, unless it is already current. Returns ``dest``."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(dest.parent / f".{dest.name}.lock"):
+    with _file_lock(dest.parent / f".{dest.name}.lock") as locked:
         if is_current(dest):
             return dest
+        if locked:
+            _remove_leftovers(dest)
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
         try:
             write_model_dir(tmp)
             _make_readable(tmp)
-            _install(tmp, dest)
+            install_atomically(tmp, dest)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -26,10 +26,9 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from models.embedder import Embedder
-
     from indexer.build import build_index
     from indexer.chunking import ChunkingParams
+    from models.embedder import Embedder
 
     embedder = Embedder.load(args.model)
     params = ChunkingParams(max_tokens=args.max_tokens)
@@ -72,6 +71,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from tracuu.evaluate import run_eval
+
+    return run_eval(args)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench.runner import run_bench
+
+    return run_bench(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tracuu", description="Semantic search over Vietnamese report articles.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +120,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--model", default=None)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="score an index on BEIR-style queries and qrels")
+    p.add_argument("--index", required=True, metavar="DIR")
+    p.add_argument("--queries", required=True, metavar="QUERIES.jsonl")
+    p.add_argument("--qrels", required=True, metavar="QRELS.tsv")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--mode", default="hybrid", help="hybrid (default), dense or lexical")
+    p.add_argument("--fold-queries", action="store_true", help="strip tone marks from the queries first")
+    p.add_argument("--model", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="measure speed, memory and recall on this machine")
+    p.add_argument("--passages", type=int, default=None, help="index size(s) to measure (default: 10k, 100k, 1M)")
+    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--json", action="store_true", help="the last line of stdout is one JSON object")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 
