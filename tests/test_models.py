@@ -68,14 +68,15 @@ def model_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def e5(request: pytest.FixtureRequest, model_dir: Path) -> Embedder:
-    """The suite-wide ``embedder`` from conftest when it is the default model, else a fresh load."""
+    """The converted model on the torch (fp32 reference) backend: the suite-wide ``embedder`` from conftest
+    when it is that, else a fresh load. The faster default backend is checked against it in test_backend.py."""
     try:
         shared = request.getfixturevalue("embedder")
     except pytest.FixtureLookupError:
         shared = None
-    if isinstance(shared, Embedder) and shared.name == MODEL_NAME:
+    if isinstance(shared, Embedder) and shared.name == MODEL_NAME and shared.backend == "torch":
         return shared
-    return Embedder.load()
+    return Embedder.load(backend="torch")
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     embedder = Embedder.load(args.model)
     params = ChunkingParams(max_tokens=args.max_tokens)
-    summary = build_index([Path(s) for s in args.sources], Path(args.index), embedder, params, args.batch_size)
+    sources = [Path(s) for s in args.sources]
+    summary = build_index(sources, Path(args.index), embedder, params, args.batch_size, strict=args.strict)
     print(summary.line())
     return 0
 
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="sentence-transformers model name or path (default: built in)")
     p.add_argument("--max-tokens", type=int, default=200, help="passage size in model tokens (default 200)")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--strict", action="store_true", help="stop on any bad source item instead of skipping it")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="search an index")
@@ -140,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write_errors() -> tuple[type[BaseException], ...]:
+    from indexer.layout import IndexWriteError
+
+    return (IndexWriteError,)
+
+
 def _known_errors() -> tuple[type[BaseException], ...]:
     from indexer.layout import IndexBusy, IndexNotFound
     from indexer.readers import SourceError
@@ -156,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         return func(args)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except _write_errors() as exc:
+        return _fail(str(exc), EXIT_FAILURE)
     except _known_errors() as exc:
         return _fail(str(exc))
     except OSError as exc:

@@ -13,6 +13,7 @@ import math
 import statistics
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from search_api.params import SearchRequest
 from search_api.searcher import Searcher
 from tracuu.textnorm import fold
 
+Ranker = Callable[[str], list[str]]  # query -> article ids, best first
 PASSAGE_DEPTH = 300  # passages fetched per query, enough for 100 distinct articles in practice
 
 
@@ -65,20 +67,25 @@ def recall_at(ranked: list[str], relevant: dict[str, int], k: int) -> float:
     return len(set(ranked[:k]) & set(relevant)) / len(relevant) if relevant else 0.0
 
 
-def ranked_articles(searcher: Searcher, query: str, mode: str, n: int = 100) -> list[str]:
-    """Distinct article ids, best first, each at the rank of its best passage."""
-    result = searcher.search(SearchRequest(query=query, k=PASSAGE_DEPTH, mode=mode))
-    seen: dict[str, None] = {}
-    for hit in result["hits"]:
-        seen.setdefault(hit["doc_id"], None)
-    return list(seen)[:n]
+def distinct(doc_ids: Iterable[str], n: int = 100) -> list[str]:
+    """Distinct article ids in order: each article at the rank of its best passage."""
+    return list(dict.fromkeys(doc_ids))[:n]
+
+
+def searcher_ranker(searcher: Searcher, mode: str, exact: bool = False) -> Ranker:
+    """Rank articles the way `tracuu search --mode MODE` does."""
+
+    def rank(query: str) -> list[str]:
+        result = searcher.search(SearchRequest(query=query, k=PASSAGE_DEPTH, mode=mode, exact=exact))
+        return distinct(hit["doc_id"] for hit in result["hits"])
+
+    return rank
 
 
 def evaluate(
-    searcher: Searcher,
+    rank: Ranker,
     queries: list[tuple[str, str]],
     qrels: dict[str, dict[str, int]],
-    mode: str,
     k: int = 10,
     fold_queries: bool = False,
 ) -> dict[str, Any]:
@@ -89,7 +96,7 @@ def evaluate(
         if not relevant:
             continue
         started = time.perf_counter()
-        ranked = ranked_articles(searcher, fold(text) if fold_queries else text, mode)
+        ranked = rank(fold(text) if fold_queries else text)
         timings.append((time.perf_counter() - started) * 1000)
         per_metric[f"ndcg@{k}"].append(ndcg_at(ranked, relevant, k))
         per_metric[f"mrr@{k}"].append(mrr_at(ranked, relevant, k))
@@ -108,9 +115,8 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.mode not in MODES:
         raise QueryError("mode", f"must be one of {', '.join(MODES)}, got {args.mode!r}")
     searcher = Searcher(Path(args.index), model=args.model)
-    report = evaluate(
-        searcher, load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), args.mode, args.k, args.fold_queries
-    )
+    ranker = searcher_ranker(searcher, args.mode)
+    report = evaluate(ranker, load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), args.k, args.fold_queries)
     if args.json:
         print(json.dumps(report))
     else:

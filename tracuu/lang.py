@@ -20,3 +20,30 @@ def detect_language(text: str) -> str | None:
     except LangDetectException:
         return None
     return langs[0].lang if langs else None
+
+
+def detect_query_language(query: str, restored: bool = False) -> str | None:
+    """Language of a short query, where langdetect alone guesses wildly ('xay dung dang' -> 'tl').
+
+    Vietnamese letters or tone marks settle it; so does a successful tone-mark restoration.
+    Otherwise a query made of possible Vietnamese syllables is Vietnamese typed without marks,
+    and an ASCII query with words no Vietnamese syllable can spell ('party', 'building') is
+    English unless langdetect is sure of something else.
+    """
+    from tracuu.restore import is_vietnamese_syllable
+    from tracuu.textnorm import has_marks, words
+
+    if restored or has_marks(query):
+        return "vi"
+    tokens = [w for w in words(query) if not w.isdigit()]
+    if not tokens:
+        return None
+    guess = detect_language(query)
+    if guess == "en":
+        return "en"
+    vietnamese_share = sum(is_vietnamese_syllable(w) for w in tokens) / len(tokens)
+    if vietnamese_share >= 0.8:
+        return "vi"
+    if query.isascii():
+        return "en"
+    return guess

