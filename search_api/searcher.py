@@ -204,9 +204,10 @@ def _lru_cached(encode: Callable[[str], np.ndarray], size: int) -> Callable[[str
 
 
 def _load_embedder(manifest: dict[str, Any], model: str | None) -> Embedder:
-    from models.embedder import Embedder
+    """The model the index was built with, on the backend it was built with (vectors must match)."""
+    from models.embedder import Embedder, backend_of
 
-    return Embedder.load(model or manifest["model"]["name"])
+    return Embedder.load(model or manifest["model"]["name"], backend=backend_of(manifest["model"]))
 
 
 def _check_model(manifest: dict[str, Any], embedder: Embedder, index_dir: Path) -> None:
