@@ -176,8 +176,10 @@ class VectorIndex:
         nq = queries.shape[0]
         scores = np.full((nq, k), -np.inf, dtype=np.float32)
         labels = np.full((nq, k), -1, dtype=np.int64)
+        if k <= 0 or self.ntotal == 0:
+            return scores, labels
         rows = None if allowed is None else self.rows_of(allowed)
-        if k <= 0 or self.ntotal == 0 or (rows is not None and len(rows) == 0):
+        if rows is not None and len(rows) == 0:
             return scores, labels
         for qi in range(nq):
             s, r = self._search_one(queries[qi], k, rows)

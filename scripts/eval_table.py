@@ -43,12 +43,14 @@ def peer_rankers(searcher: Searcher) -> dict[str, Ranker]:
 def main(index_dir: str, queries_path: str, qrels_path: str) -> None:
     searcher = Searcher(Path(index_dir))
     rrf_searcher = Searcher(Path(index_dir), embedder=searcher.embedder, fusion="rrf")
+    minmax_searcher = Searcher(Path(index_dir), embedder=searcher.embedder, fusion="minmax")
     queries, qrels = load_queries(Path(queries_path)), load_qrels(Path(qrels_path))
     systems = {
         **peer_rankers(searcher),
         "tracuu --mode dense": searcher_ranker(searcher, "dense"),
         "tracuu --mode lexical": searcher_ranker(searcher, "lexical"),
         "tracuu hybrid, RRF fusion instead": searcher_ranker(rrf_searcher, "hybrid"),
+        "tracuu hybrid, min-max fusion instead": searcher_ranker(minmax_searcher, "hybrid"),
         "tracuu --mode hybrid (default)": searcher_ranker(searcher, "hybrid"),
     }
     print(f"| system | queries | {' | '.join(METRICS)} |")

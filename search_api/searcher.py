@@ -18,7 +18,7 @@ import numpy as np
 from indexer import ann, layout
 from indexer.lexical import LexicalIndex
 from indexer.store import STORE_FILE, PassageRow, Store
-from search_api.fusion import convex_fusion, reciprocal_rank_fusion
+from search_api.fusion import NORMALISERS, convex_fusion, reciprocal_rank_fusion
 from search_api.highlight import highlight
 from search_api.params import SearchRequest
 from tracuu.lang import detect_query_language
@@ -30,9 +30,10 @@ if TYPE_CHECKING:
     from models.embedder import Embedder
 
 
-FUSION_DEPTH = 100  # candidates taken from each leg before fusion
+FUSION_DEPTH = 100  # candidates taken from each leg before fusion, and normalised by (more when k asks)
 COLLAPSE_SLACK = 20
-LEXICAL_WEIGHT = 0.35  # of the lexical leg in hybrid fusion, the dense leg has the rest
+FILTER_CACHE = 16  # filters whose allowed passage ids are kept (at most 8 MB each at 1M passages)
+LEXICAL_WEIGHT = 0.4  # of the lexical leg in hybrid fusion, the dense leg has the rest (README, Search quality)
 LEXICAL_WEIGHT_FOREIGN = 0.1  # an English query is served mainly by the multilingual dense leg
 
 
@@ -50,10 +51,12 @@ class Searcher:
     """An opened index version plus the model that embeds queries for it."""
 
     def __init__(
-        self, index_dir: Path, embedder: Embedder | None = None, model: str | None = None, fusion: str = "convex"
+        self, index_dir: Path, embedder: Embedder | None = None, model: str | None = None, fusion: str = "spread"
     ) -> None:
         self.index_dir = index_dir
-        self.fusion = fusion  # "convex" (default) or "rrf", kept for side-by-side evaluation
+        if fusion not in (*NORMALISERS, "rrf"):
+            raise ValueError(f"unknown fusion {fusion!r}")
+        self.fusion = fusion  # "spread" (default); "minmax" and "rrf" kept for side-by-side evaluation
         self.version_dir = layout.current_version(index_dir)
         self.manifest = layout.read_manifest(self.version_dir)
         self.embedder = embedder or _load_embedder(self.manifest, model)
@@ -63,6 +66,9 @@ class Searcher:
         self.store = Store(self.version_dir / STORE_FILE)
         self.lexical = LexicalIndex(self.version_dir)
         self.tones = ToneModel.load(self.version_dir / RESTORE_FILE)
+        # A version never changes, so the ids a filter allows are looked up once (SQLite returning 100k+ ids
+        # took most of a filtered search at 1M passages).
+        self._filtered_ids = functools.lru_cache(maxsize=FILTER_CACHE)(self._lookup_filtered_ids)
 
     @property
     def version(self) -> str:
@@ -105,8 +111,14 @@ class Searcher:
         """Passage ids passing the filters, or None when no filter is set."""
         if not (request.source or request.date_from or request.date_to or request.lang):
             return None
-        ids = self.store.filtered_ids(request.source, request.date_from, request.date_to, request.lang)
-        return np.asarray(ids, dtype=np.int64)
+        return self._filtered_ids(request.source, request.date_from, request.date_to, request.lang)
+
+    def _lookup_filtered_ids(
+        self, source: str | None, date_from: str | None, date_to: str | None, lang: str | None
+    ) -> np.ndarray:
+        ids = np.asarray(self.store.filtered_ids(source, date_from, date_to, lang), dtype=np.int64)
+        ids.setflags(write=False)  # shared by every request with this filter
+        return ids
 
     def _rank(
         self, query: str, mode: str, depth: int, allowed: np.ndarray | None, query_lang: str | None
@@ -123,7 +135,7 @@ class Searcher:
         if self.fusion == "rrf":
             fused = reciprocal_rank_fusion([dense, lexical], [1.0, lexical_weight / LEXICAL_WEIGHT])
         else:
-            fused = convex_fusion([dense, lexical], [1.0 - lexical_weight, lexical_weight])
+            fused = convex_fusion([dense, lexical], [1.0 - lexical_weight, lexical_weight], self.fusion, FUSION_DEPTH)
         return [Candidate(i, s) for i, s in fused[:depth]]
 
     def _dense(self, query: str, k: int, allowed: np.ndarray | None) -> list[Candidate]:

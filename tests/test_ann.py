@@ -148,6 +148,7 @@ def test_index_type_by_size_and_empty_index(tmp_path: Path) -> None:
     index = ann.load_index(tmp_path)
     scores, found = index.search(np.ones((1, DIM), dtype=np.float32), 5)
     assert index.ntotal == 0 and np.all(found == -1)
+    assert np.all(index.search(np.ones((1, DIM), dtype=np.float32), 5, allowed=np.array([1, 2]))[1] == -1)
     with pytest.raises(ValueError, match="duplicate"):
         ann.save(tmp_path, np.ones((2, DIM), dtype=np.float32), np.array([3, 3]))
     with pytest.raises(ValueError, match="unknown index type"):

@@ -210,3 +210,17 @@ def test_encodes_in_forked_child(fast: Embedder):
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+
+
+def test_token_budget_batches_cover_every_row_once():
+    from models.onnx_backend import token_budget_batches
+
+    lengths = [512, 20, 300, 15, 15, 120, 60, 700, 5]
+    batches = token_budget_batches(lengths, batch_size=4, budget=512)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        longest = max(lengths[i] for i in batch)
+        assert len(batch) <= 4 and (len(batch) == 1 or len(batch) * longest <= 512), batch
+        assert lengths[batch[0]] == longest  # longest first: each batch pads to its first row
+    assert batches[0] == [7] and batches[-1][-1] == 8  # longest alone, shortest last
+    assert token_budget_batches([], batch_size=4, budget=512) == []

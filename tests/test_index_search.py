@@ -70,6 +70,14 @@ def test_filters_keep_only_matching_hits_without_losing_depth(searcher) -> None:
     filtered = searcher.search(make_request("đảng viên", k=10, source=source))
     assert filtered["hits"] and {h["source"] for h in filtered["hits"]} == {source}
     assert searcher.search(make_request("đảng viên", k=10, lang="en"))["hits"] == []
+    # The same filter again is answered from the filter cache, with the same hits, and all modes agree.
+    lookups = searcher._filtered_ids.cache_info().misses
+    again = searcher.search(make_request("đảng viên", k=10, source=source))
+    assert searcher._filtered_ids.cache_info().misses == lookups
+    assert [h["chunk_id"] for h in again["hits"]] == [h["chunk_id"] for h in filtered["hits"]]
+    for mode in ("dense", "lexical"):
+        hits = searcher.search(make_request("đảng viên", k=10, source=source, mode=mode))["hits"]
+        assert hits and {h["source"] for h in hits} == {source}
 
 
 def test_snippet_highlights_with_and_without_tone_marks(searcher) -> None:
@@ -128,3 +136,4 @@ def test_english_question_finds_its_article(searcher, question: str, doc_id: str
     result = searcher.search(make_request(question, k=10))
     assert result["query_lang"] == "en" and result["interpreted_query"] is None
     assert doc_id in _top_docs(searcher, question)[:3]
+

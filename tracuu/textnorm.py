@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 NORMALISATION_NAME = "tracuu-textnorm-1"
 
@@ -44,6 +45,12 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped)
+
+
+@lru_cache(maxsize=1 << 17)
+def fold_word(word: str) -> str:
+    """``fold`` of one syllable, memoised: text repeats a small vocabulary, and folding is per-character work."""
+    return fold(word)
 
 
 def words(text: str) -> list[str]:

@@ -12,12 +12,12 @@ the content word "Đảng" (BM25's idf already discounts the common ones).
 from __future__ import annotations
 
 from tracuu.stopwords import STOPWORDS
-from tracuu.textnorm import fold, has_marks, words
+from tracuu.textnorm import fold_word, has_marks, words
 
 
 def _views(syllables: list[str], folded_only: bool) -> list[str]:
     tokens: list[str] = []
-    folded = [fold(s) for s in syllables]
+    folded = [fold_word(s) for s in syllables]
     keep = [s not in STOPWORDS for s in syllables]
     for i, (syl, fsyl) in enumerate(zip(syllables, folded, strict=True)):
         if keep[i]:
