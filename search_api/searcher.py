@@ -68,7 +68,7 @@ class Searcher:
         self.tones = ToneModel.load(self.version_dir / RESTORE_FILE)
         # A version never changes, so the ids a filter allows are looked up once (SQLite returning 100k+ ids
         # took most of a filtered search at 1M passages).
-        self._filtered_ids = functools.lru_cache(maxsize=FILTER_CACHE)(self._lookup_filtered_ids)
+        self._filtered_ids = _cached_filter_lookup(self.store)
 
     @property
     def version(self) -> str:
@@ -112,13 +112,6 @@ class Searcher:
         if not (request.source or request.date_from or request.date_to or request.lang):
             return None
         return self._filtered_ids(request.source, request.date_from, request.date_to, request.lang)
-
-    def _lookup_filtered_ids(
-        self, source: str | None, date_from: str | None, date_to: str | None, lang: str | None
-    ) -> np.ndarray:
-        ids = np.asarray(self.store.filtered_ids(source, date_from, date_to, lang), dtype=np.int64)
-        ids.setflags(write=False)  # shared by every request with this filter
-        return ids
 
     def _rank(
         self, query: str, mode: str, depth: int, allowed: np.ndarray | None, query_lang: str | None
@@ -199,6 +192,19 @@ def _collapse_copies(
         if len(kept) == k:
             break
     return kept
+
+
+def _cached_filter_lookup(store: Store) -> Callable[[str | None, str | None, str | None, str | None], np.ndarray]:
+    """The store's filter lookup behind an LRU cache of FILTER_CACHE filters (a closure over the store, not
+    the Searcher, so a Searcher replaced by a reload is freed as soon as its last request ends)."""
+
+    @functools.lru_cache(maxsize=FILTER_CACHE)
+    def filtered_ids(source: str | None, date_from: str | None, date_to: str | None, lang: str | None) -> np.ndarray:
+        ids = np.asarray(store.filtered_ids(source, date_from, date_to, lang), dtype=np.int64)
+        ids.setflags(write=False)  # shared by every request with this filter
+        return ids
+
+    return filtered_ids
 
 
 def _lru_cached(encode: Callable[[str], np.ndarray], size: int) -> Callable[[str], np.ndarray]:

@@ -137,3 +137,22 @@ def test_english_question_finds_its_article(searcher, question: str, doc_id: str
     assert result["query_lang"] == "en" and result["interpreted_query"] is None
     assert doc_id in _top_docs(searcher, question)[:3]
 
+
+
+def test_searcher_is_freed_by_reference_counting(sample_index: Path, embedder) -> None:
+    """A reload drops the old Searcher when its last request ends; no reference cycle may keep it (and its
+    mapped index files) alive until a garbage collection."""
+    import gc
+    import weakref
+
+    from search_api.searcher import Searcher
+
+    gc.disable()
+    try:
+        searcher = Searcher(sample_index, embedder=embedder)
+        searcher.search(make_request("đảng viên", k=5, source="Báo Quảng Trị"))  # fills the filter cache
+        ref = weakref.ref(searcher)
+        del searcher
+        assert ref() is None
+    finally:
+        gc.enable()
