@@ -742,8 +742,7 @@ def render(result: dict[str, Any]) -> str:
         lines += [
             "",
             "| HTTP `tracuu serve`, hybrid, k=10, distinct queries (query cache off unless said) "
-            "| p50 ms | p95 ms | p99 ms "
-            "| qps | errors |",
+            "| p50 ms | p95 ms | p99 ms | qps | errors |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         for r in result["http"].values():

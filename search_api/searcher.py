@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from models.embedder import Embedder
 
 
-FUSION_DEPTH = 100  # candidates taken from each leg before fusion, and normalised by (more when k asks)
+FUSION_DEPTH = 100  # candidates per leg whose scores set the normalisation (more are fetched when k asks)
 COLLAPSE_SLACK = 20
 FILTER_CACHE = 16  # filters whose allowed passage ids are kept (at most 8 MB each at 1M passages)
 LEXICAL_WEIGHT = 0.4  # of the lexical leg in hybrid fusion, the dense leg has the rest (README, Search quality)
