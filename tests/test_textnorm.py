@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from tracuu.textnorm import fold, has_marks, normalise, words
+from tracuu.textnorm import fold, fold_by_decomposition, has_marks, normalise, words
 from tracuu.tokens import document_tokens, query_tokens
 
 
@@ -27,6 +27,23 @@ from tracuu.tokens import document_tokens, query_tokens
 def test_fold(text: str, folded: str) -> None:
     assert fold(text) == folded
     assert fold(unicodedata.normalize("NFD", text)) == folded
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Đảng bộ thị xã Quảng Trị đạt kết quả toàn diện, 9.295 đảng viên",
+        unicodedata.normalize("NFD", "Nghị quyết Đại hội đảng bộ"),  # decomposed: the slow path
+        "Ελληνικά ά ώ, Кириллица й ё, 日本語, 한국어",
+        "\u1100\u1161 \u1100\u1161\u11a8",  # Hangul jamo, which composition joins
+        "a\u0301\u0323 e\u0323\u0302 \u0b47\u0b3e",  # stacked marks, an Oriya two-part vowel
+        "ﬁ ½ ℃ Å K",  # compatibility and singleton characters
+    ],
+)
+def test_fold_by_table_equals_fold_by_decomposition(text: str) -> None:
+    assert fold(text) == fold_by_decomposition(text)
+    for ch in text:
+        assert fold(ch) == fold_by_decomposition(ch)
 
 
 @pytest.mark.parametrize(

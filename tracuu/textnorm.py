@@ -40,11 +40,38 @@ def normalise(text: str) -> str:
     return re.sub(r"[ \t\u200b]+", " ", text).strip()
 
 
-def fold(text: str) -> str:
-    """Strip tone and vowel marks and map đ to d: 'Đảng viên' -> 'Dang vien'."""
+def fold_by_decomposition(text: str) -> str:
+    """The definition of ``fold``: decompose, drop the combining marks, recompose."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped)
+
+
+class _FoldTable(dict[int, str]):
+    """Code point -> its fold, filled on first sight of each character (for ``str.translate``)."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = folded = fold_by_decomposition(chr(code))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """Strip tone and vowel marks and map đ to d: 'Đảng viên' -> 'Dang vien'.
+
+    Character by character through a table (a C loop, several times faster than decomposing the
+    whole text, and folding ran for every candidate passage of every search). For composed text
+    whose folded form is composed too, this equals ``fold_by_decomposition``; anything else takes
+    that slower path.
+    """
+    if text.isascii():
+        return text
+    folded = text.translate(_FOLD_TABLE)
+    if unicodedata.is_normalized("NFC", text) and unicodedata.is_normalized("NFC", folded):
+        return folded
+    return fold_by_decomposition(text)
 
 
 @lru_cache(maxsize=1 << 17)
