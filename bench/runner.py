@@ -68,7 +68,7 @@ class BenchConfig:
     work_dir: Path | None = None  # for the synthetic indexes (default: a temporary directory in /tmp)
     cache_dir: Path | None = None  # for the Zalo index, re-used between runs (default: the model cache)
     server_workers: int = 2  # a second HTTP run at 16 clients with this many workers (0 or 1: skip)
-    rss_requests: int = 60  # requests sent to a synthetic-size server before its peak RSS is read
+    rss_requests: int = 200  # hybrid, dense and source-filter requests before a server's RSS is read
     server_env: dict[str, str] = field(default_factory=dict)  # for every `tracuu serve` started
 
 

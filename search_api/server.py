@@ -9,6 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from indexer.layout import current_version
+from models.embedder import available_cpus
 from search_api.app import create_app
 from search_api.hardening import json_error_protocol
 from search_api.metrics import enable_multiprocess
@@ -32,6 +33,8 @@ def serve(
     if workers > 1:
         os.environ[INDEX_ENV] = str(index_dir.resolve())
         os.environ[MODEL_ENV] = model or ""
+        # The workers share the CPUs: each works on its share of requests at once (tails were shortest so).
+        os.environ.setdefault("TRACUU_REQUEST_THREADS", str(max(1, available_cpus() // workers)))
         enable_multiprocess()
         uvicorn.run(
             f"{__name__}:app_from_env",

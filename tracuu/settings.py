@@ -21,6 +21,7 @@ class Settings:
     reload_interval_s: float = 1.0  # `tracuu serve` checks DIR/current this often; 0 = only on SIGHUP or reload
     max_article_bytes: int = 2 * 1024 * 1024  # a larger source article (file or JSON line) is skipped, warned
     query_cache: int = 1024  # query embeddings kept per server process (LRU); 0 = no cache
+    request_threads: int = 0  # requests a server process works on at once (others wait in order); 0 = its CPUs
 
     @classmethod
     def from_env(cls) -> Settings:
