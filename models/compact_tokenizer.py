@@ -1,0 +1,171 @@
+"""The default model's XLM-RoBERTa tokenizer in 50 MB instead of 260: SentencePiece on the same vocabulary.
+
+``tokenizers`` keeps the 250,002-piece Unigram vocabulary in a trie of hash maps that costs every
+server process about 260 MB of private memory; SentencePiece, which the vocabulary was trained with,
+holds it in a double-array trie. ``write_sentencepiece_model`` converts ``tokenizer.json`` (pieces,
+scores and the precompiled normalisation map, all unchanged) into a SentencePiece model;
+``CompactTokenizer`` answers the slice of the ``tokenizers.Tokenizer`` interface the ONNX encoder uses
+with the same ids (fairseq numbering: <s>=0, <pad>=1, </s>=2, <unk>=3, piece i of SentencePiece = i+1).
+
+Where the two differ, the result is made to be the Hugging Face one:
+- a text ending in whitespace: ``tokenizers`` keeps it as a last "▁" piece, SentencePiece drops it;
+  the piece is added back;
+- a combining mark left after NFC (on a symbol, a space, a letter it does not compose with), a format
+  character (zero-width joiner or space, soft hyphen, byte-order mark) anywhere, or a control or unusual
+  space character at the end: the two normalise such grapheme clusters differently, so those texts go
+  to the ``tokenizers`` tokenizer itself, loaded only the first time one is seen.
+tests/test_compact_tokenizer.py checks equality with ``tokenizers`` on real Vietnamese text and
+on random strings built from whitespace, marks, emoji and other scripts.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import itertools
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FAIRSEQ_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")  # ids 0-3 of tokenizer.json, then the pieces
+MASK = "<mask>"
+SPACE_PIECE = "\u2581"
+SPM_FILE = "tokenizer.spm.model"  # written beside tokenizer.json
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """What ``tokenizers.Encoding`` offers that we use."""
+
+    ids: list[int]
+
+
+def write_sentencepiece_model(tokenizer_json: Path, out: Path) -> None:
+    """Convert an XLM-RoBERTa ``tokenizer.json`` into a SentencePiece Unigram model file at ``out``."""
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    spec = json.loads(tokenizer_json.read_text(encoding="utf-8"))
+    vocab = spec["model"]["vocab"]
+    specials = [piece for piece, _ in vocab[:4]]
+    if spec["model"]["type"] != "Unigram" or specials != list(FAIRSEQ_SPECIALS) or vocab[-1][0] != MASK:
+        raise ValueError(f"{tokenizer_json}: not an XLM-RoBERTa Unigram tokenizer")
+    normalizers = spec["normalizer"]["normalizers"]
+    charsmap = next(n["precompiled_charsmap"] for n in normalizers if n["type"] == "Precompiled")
+    model = pb.ModelProto()
+    kinds = pb.ModelProto.SentencePiece
+    for piece, kind in (("<unk>", kinds.UNKNOWN), ("<s>", kinds.CONTROL), ("</s>", kinds.CONTROL)):
+        model.pieces.add(piece=piece, score=0.0, type=kind)
+    for piece, score in vocab[4:-1]:
+        model.pieces.add(piece=piece, score=score, type=kinds.NORMAL)
+    trainer = model.trainer_spec
+    trainer.model_type = pb.TrainerSpec.UNIGRAM
+    trainer.vocab_size, trainer.unk_id, trainer.bos_id, trainer.eos_id, trainer.pad_id = len(model.pieces), 0, 1, 2, -1
+    normalizer = model.normalizer_spec
+    normalizer.name = "precompiled"
+    normalizer.precompiled_charsmap = base64.b64decode(charsmap)
+    normalizer.add_dummy_prefix = normalizer.remove_extra_whitespaces = normalizer.escape_whitespaces = True
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(model.SerializeToString())
+    os.replace(tmp, out)  # readers see the whole file or none
+
+
+# Trailing characters both libraries turn into one space (checked on random strings); any other space,
+# control or format character at the end sends the text to the reference tokenizer.
+PLAIN_SPACES = frozenset(" \t\n\r\u00a0\u3000")
+
+
+@functools.cache
+def _marks_or_format_chars() -> re.Pattern[str]:
+    """Any combining mark or format character (built once: a regex scans a long text in C)."""
+    points = [c for c in range(sys.maxunicode + 1)
+              if unicodedata.combining(chr(c)) or unicodedata.category(chr(c)) == "Cf"]
+    ranges, start = [], points[0]
+    for prev, cur in itertools.pairwise([*points, -1]):
+        if cur != prev + 1:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}" if prev > start else re.escape(chr(start)))
+            start = cur
+    return re.compile(f"[{''.join(ranges)}]")
+
+
+def _needs_reference(text: str) -> bool:
+    """Texts whose normalisation differs between the two libraries (see the module docstring)."""
+    last = text[-1:]
+    if last and last not in PLAIN_SPACES and (last.isspace() or unicodedata.category(last)[0] in "CZ"):
+        return True
+    return not text.isascii() and _marks_or_format_chars().search(text) is not None
+
+
+class CompactTokenizer:
+    """The ``tokenizers.Tokenizer`` calls the ONNX encoder makes (untruncated, unpadded), on SentencePiece."""
+
+    def __init__(self, spm_model: Path, tokenizer_json: Path) -> None:
+        import sentencepiece
+
+        self._spm = sentencepiece.SentencePieceProcessor(model_file=str(spm_model))
+        self._json = tokenizer_json
+        self._reference: Any = None
+        self._lock = threading.Lock()
+        self.bos, self.pad, self.eos, self.unk = range(4)
+        self.space = self._spm.piece_to_id(SPACE_PIECE) + 1
+
+    def no_truncation(self) -> None:
+        """Nothing to do: this tokenizer never truncates."""
+
+    def no_padding(self) -> None:
+        """Nothing to do: this tokenizer never pads."""
+
+    def token_to_id(self, token: str) -> int | None:
+        if token in FAIRSEQ_SPECIALS:
+            return FAIRSEQ_SPECIALS.index(token)
+        piece = self._spm.piece_to_id(token)
+        return None if piece == 0 else piece + 1
+
+    def encode(self, text: str, add_special_tokens: bool = True) -> Encoding:
+        return self.encode_batch([text], add_special_tokens)[0]
+
+    def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = True) -> list[Encoding]:
+        pieces = self._spm.encode(list(texts))
+        out = []
+        for text, ids in zip(texts, pieces, strict=True):
+            if _needs_reference(text):
+                fairseq = self._reference_ids(text)
+            else:
+                fairseq = [self.unk if i == 0 else i + 1 for i in ids]
+                if text[-1:] in PLAIN_SPACES:
+                    fairseq.append(self.space)
+            out.append(Encoding([self.bos, *fairseq, self.eos] if add_special_tokens else fairseq))
+        return out
+
+    def _reference_ids(self, text: str) -> list[int]:
+        with self._lock:
+            if self._reference is None:
+                from tokenizers import Tokenizer
+
+                reference = Tokenizer.from_file(str(self._json))
+                reference.no_truncation()
+                reference.no_padding()
+                self._reference = reference
+        return list(self._reference.encode(text, add_special_tokens=False).ids)
+
+
+def load_compact_tokenizer(model_dir: Path) -> CompactTokenizer:
+    """The CompactTokenizer of a model directory's tokenizer.json, converting it on first use."""
+    source = model_dir / "tokenizer.json"
+    converted = model_dir / SPM_FILE
+    if not converted.exists() or converted.stat().st_mtime_ns < source.stat().st_mtime_ns:
+        try:
+            write_sentencepiece_model(source, converted)
+        except OSError:  # a read-only model directory: convert into this user's temporary directory
+            converted = Path(tempfile.gettempdir()) / f"tracuu-{os.getuid()}-{source.stat().st_mtime_ns}-{SPM_FILE}"
+            if not converted.exists():
+                write_sentencepiece_model(source, converted)
+    return CompactTokenizer(converted, source)

