@@ -130,20 +130,20 @@ class CompactTokenizer:
         return None if piece == 0 else piece + 1
 
     def encode(self, text: str, add_special_tokens: bool = True) -> Encoding:
-        return self.encode_batch([text], add_special_tokens)[0]
+        return self._encoding(text, None, add_special_tokens)
 
     def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = True) -> list[Encoding]:
-        pieces = self._spm.encode(list(texts))
-        out = []
-        for text, ids in zip(texts, pieces, strict=True):
-            if _needs_reference(text):
-                fairseq = self._reference_ids(text)
-            else:
-                fairseq = [self.unk if i == 0 else i + 1 for i in ids]
-                if text[-1:] in PLAIN_SPACES:
-                    fairseq.append(self.space)
-            out.append(Encoding([self.bos, *fairseq, self.eos] if add_special_tokens else fairseq))
-        return out
+        pieces = self._spm.encode(list(texts))  # one call for the batch, threaded inside SentencePiece
+        return [self._encoding(text, ids, add_special_tokens) for text, ids in zip(texts, pieces, strict=True)]
+
+    def _encoding(self, text: str, pieces: list[int] | None, add_special_tokens: bool) -> Encoding:
+        if _needs_reference(text):
+            ids = self._reference_ids(text)
+        else:
+            ids = [self.unk if i == 0 else i + 1 for i in (self._spm.encode(text) if pieces is None else pieces)]
+            if text[-1:] in PLAIN_SPACES:
+                ids.append(self.space)
+        return Encoding([self.bos, *ids, self.eos] if add_special_tokens else ids)
 
     def _reference_ids(self, text: str) -> list[int]:
         with self._lock:

@@ -45,6 +45,7 @@ def test_same_ids_on_real_text_without_the_reference_tokenizer(pair) -> None:
     for specials in (True, False):
         expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=specials)]
         assert [e.ids for e in compact.encode_batch(texts, add_special_tokens=specials)] == expected
+        assert [compact.encode(t, add_special_tokens=specials).ids for t in texts] == expected
     assert compact._reference is None  # plain text never needed it
 
 
