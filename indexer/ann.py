@@ -204,6 +204,15 @@ class VectorIndex:
             labels[qi, : len(r)] = self.ids[r]
         return scores, labels
 
+    def vectors_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(passage ids found, their float32 vectors), in ascending id order; ids not indexed are dropped.
+
+        Read from the memory map for exact indexes, with pread for graph indexes (see `RowFile`).
+        """
+        rows = self.rows_of(ids)
+        matrix = self.rows_file.read(rows) if self.rows_file is not None else np.asarray(self.vectors[rows])
+        return self.ids[rows], np.asarray(matrix, dtype=np.float32)
+
     def rows_of(self, ids: np.ndarray) -> np.ndarray:
         """Ascending rows holding the given passage ids (ids not in the index are dropped)."""
         ids = np.asarray(ids, dtype=np.int64)

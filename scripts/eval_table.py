@@ -44,6 +44,7 @@ def main(index_dir: str, queries_path: str, qrels_path: str) -> None:
     searcher = Searcher(Path(index_dir))
     rrf_searcher = Searcher(Path(index_dir), embedder=searcher.embedder, fusion="rrf")
     minmax_searcher = Searcher(Path(index_dir), embedder=searcher.embedder, fusion="minmax")
+    no_feedback_searcher = Searcher(Path(index_dir), embedder=searcher.embedder, feedback=0.0)
     queries, qrels = load_queries(Path(queries_path)), load_qrels(Path(qrels_path))
     systems = {
         **peer_rankers(searcher),
@@ -51,6 +52,7 @@ def main(index_dir: str, queries_path: str, qrels_path: str) -> None:
         "tracuu --mode lexical": searcher_ranker(searcher, "lexical"),
         "tracuu hybrid, RRF fusion instead": searcher_ranker(rrf_searcher, "hybrid"),
         "tracuu hybrid, min-max fusion instead": searcher_ranker(minmax_searcher, "hybrid"),
+        "tracuu hybrid, without feedback": searcher_ranker(no_feedback_searcher, "hybrid"),
         "tracuu --mode hybrid (default)": searcher_ranker(searcher, "hybrid"),
     }
     print(f"| system | queries | {' | '.join(METRICS)} |")

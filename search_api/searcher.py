@@ -35,6 +35,10 @@ COLLAPSE_SLACK = 20
 FILTER_CACHE = 16  # filters whose allowed passage ids are kept (at most 8 MB each at 1M passages)
 LEXICAL_WEIGHT = 0.4  # of the lexical leg in hybrid fusion, the dense leg has the rest (README, Search quality)
 LEXICAL_WEIGHT_FOREIGN = 0.1  # an English query is served mainly by the multilingual dense leg
+# Hybrid re-ranks with the query vector moved this far towards the first fused passage's vector (README,
+# Search quality: +0.015 nDCG@10 on zalo-wikiqa-2019, -0.0005 / -0.002 with / without tone marks on the vi-news
+# known-item set); 0 turns it off.
+FEEDBACK_WEIGHT = 0.5
 
 
 class ModelMismatch(RuntimeError):
@@ -51,12 +55,18 @@ class Searcher:
     """An opened index version plus the model that embeds queries for it."""
 
     def __init__(
-        self, index_dir: Path, embedder: Embedder | None = None, model: str | None = None, fusion: str = "spread"
+        self,
+        index_dir: Path,
+        embedder: Embedder | None = None,
+        model: str | None = None,
+        fusion: str = "spread",
+        feedback: float = FEEDBACK_WEIGHT,
     ) -> None:
         self.index_dir = index_dir
         if fusion not in (*NORMALISERS, "rrf"):
             raise ValueError(f"unknown fusion {fusion!r}")
         self.fusion = fusion  # "spread" (default); "minmax" and "rrf" kept for side-by-side evaluation
+        self.feedback = feedback
         self.version_dir = layout.current_version(index_dir)
         self.manifest = layout.read_manifest(self.version_dir)
         self.embedder = embedder or _load_embedder(self.manifest, model)
@@ -122,23 +132,55 @@ class Searcher:
         if mode == "lexical":
             return [Candidate(i, s) for i, s in self.lexical.search(query, depth, allowed)]
         leg_depth = max(FUSION_DEPTH, depth)
-        dense = [(c.id, c.score) for c in self._dense(query, leg_depth, allowed)]
+        vector = self._encode_query(query) if self._can_search_dense(allowed) else None
+        dense = [(c.id, c.score) for c in self._nearest(vector, leg_depth, allowed)]
         lexical = self.lexical.search(query, leg_depth, allowed)
         lexical_weight = LEXICAL_WEIGHT_FOREIGN if query_lang not in (None, "vi") else LEXICAL_WEIGHT
-        if self.fusion == "rrf":
-            fused = reciprocal_rank_fusion([dense, lexical], [1.0, lexical_weight / LEXICAL_WEIGHT])
-        else:
-            fused = convex_fusion([dense, lexical], [1.0 - lexical_weight, lexical_weight], self.fusion, FUSION_DEPTH)
+
+        def fuse(dense_leg: list[tuple[int, float]]) -> list[tuple[int, float]]:
+            if self.fusion == "rrf":
+                return reciprocal_rank_fusion([dense_leg, lexical], [1.0, lexical_weight / LEXICAL_WEIGHT])
+            weights = [1.0 - lexical_weight, lexical_weight]
+            return convex_fusion([dense_leg, lexical], weights, self.fusion, FUSION_DEPTH)
+
+        fused = fuse(dense)
+        if self.feedback > 0 and vector is not None and fused:
+            moved = self._feedback_leg(vector, fused[0][0], [pid for pid, _ in dense + lexical])
+            fused = fuse(moved) if moved else fused
         return [Candidate(i, s) for i, s in fused[:depth]]
 
+    def _can_search_dense(self, allowed: np.ndarray | None) -> bool:
+        return self.index.ntotal > 0 and (allowed is None or len(allowed) > 0)
+
     def _dense(self, query: str, k: int, allowed: np.ndarray | None) -> list[Candidate]:
-        """Nearest passages; filters are applied inside FAISS so no hit is lost to them."""
-        if self.index.ntotal == 0 or (allowed is not None and len(allowed) == 0):
+        """Nearest passages to the query's embedding."""
+        if not self._can_search_dense(allowed):
             return []
-        vector = self._encode_query(query).reshape(1, -1)
+        return self._nearest(self._encode_query(query), k, allowed)
+
+    def _nearest(self, vector: np.ndarray | None, k: int, allowed: np.ndarray | None) -> list[Candidate]:
+        """Nearest passages to a query vector; filters are applied inside FAISS so no hit is lost to them."""
+        if vector is None or not self._can_search_dense(allowed):
+            return []
         depth = min(k, self.index.ntotal if allowed is None else len(allowed))
-        scores, ids = self.index.search(vector, depth, allowed=allowed)
+        scores, ids = self.index.search(vector.reshape(1, -1), depth, allowed=allowed)
         return [Candidate(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def _feedback_leg(self, vector: np.ndarray, first_id: int, candidate_ids: list[int]) -> list[tuple[int, float]]:
+        """The dense leg again over both legs' candidates, for the query vector moved towards the first fused
+        passage (Rocchio pseudo-relevance feedback): passages saying what the best answer says rise.
+
+        Only candidates are re-scored (exactly, from their stored vectors), so it costs one small matrix
+        product, and lexical-only candidates get a dense score too.
+        """
+        ids, matrix = self.index.vectors_of(np.unique(np.asarray(candidate_ids, dtype=np.int64)))
+        position = int(np.searchsorted(ids, first_id))
+        if position == len(ids) or ids[position] != first_id:  # not in the vector index: nothing to move to
+            return []
+        moved = vector.ravel() + self.feedback * matrix[position]
+        scores = matrix @ (moved / np.linalg.norm(moved))
+        order = np.lexsort((ids, -scores))
+        return [(int(ids[i]), float(scores[i])) for i in order]
 
     @staticmethod
     def _hit(rank: int, candidate: Candidate, row: PassageRow, query: str) -> dict[str, Any]:

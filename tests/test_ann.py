@@ -99,6 +99,19 @@ def test_unknown_and_empty_allowed_ids(built, data) -> None:
     assert sorted(found[0][:N].tolist()) == sorted(ids.tolist()) and np.all(found[0][N:] == -1)
 
 
+def test_vectors_of_returns_the_stored_rows_of_indexed_ids(built, data) -> None:
+    _, version_dir = built
+    vectors, ids, _ = data
+    index = ann.load_index(version_dir)
+    missing = np.setdiff1d(np.arange(20 * N), ids)[:3]
+    asked = np.concatenate([ids[[17, 3, 2999]], missing])
+    found, matrix = index.vectors_of(asked)
+    assert found.tolist() == sorted(ids[[17, 3, 2999]].tolist())
+    position = {int(i): n for n, i in enumerate(ids)}
+    np.testing.assert_array_equal(matrix, vectors[[position[int(i)] for i in found]])
+    assert matrix.dtype == np.float32
+
+
 def test_save_load_round_trip(built, data) -> None:
     kind, version_dir = built
     vectors, ids, _ = data

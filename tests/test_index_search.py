@@ -139,6 +139,37 @@ def test_english_question_finds_its_article(searcher, question: str, doc_id: str
 
 
 
+def test_hybrid_reranks_with_the_query_moved_towards_the_first_fused_passage(sample_index: Path, embedder) -> None:
+    """Pseudo-relevance feedback, recomputed by hand from the stored vectors: fuse the two legs, move the
+    query vector towards the first passage, re-score every candidate exactly, fuse again."""
+    import numpy as np
+
+    from indexer import ann
+    from search_api.fusion import convex_fusion
+    from search_api.searcher import FUSION_DEPTH, LEXICAL_WEIGHT, Searcher
+
+    searcher = Searcher(sample_index, embedder=embedder, feedback=0.5)
+    plain = Searcher(sample_index, embedder=embedder, feedback=0.0)
+    query, depth = "kết nạp đảng viên mới", 30
+    weights = [1 - LEXICAL_WEIGHT, LEXICAL_WEIGHT]
+    dense = [(c.id, c.score) for c in plain._dense(query, FUSION_DEPTH, None)]
+    lexical = plain.lexical.search(query, FUSION_DEPTH, None)
+    first_fused = convex_fusion([dense, lexical], weights, "spread", FUSION_DEPTH)
+    assert [(c.id, c.score) for c in plain._rank(query, "hybrid", depth, None, "vi")] == first_fused[:depth]
+
+    vectors, ids = ann.load_vectors(layout.current_version(sample_index))
+    row = {int(i): n for n, i in enumerate(ids)}
+    moved = embedder.encode_query(query) + 0.5 * vectors[row[first_fused[0][0]]]
+    moved /= np.linalg.norm(moved)
+    candidates = sorted({pid for pid, _ in dense + lexical})
+    rescored = sorted(((pid, float(vectors[row[pid]] @ moved)) for pid in candidates), key=lambda x: (-x[1], x[0]))
+    expected = convex_fusion([rescored, lexical], weights, "spread", FUSION_DEPTH)[:depth]
+    got = searcher._rank(query, "hybrid", depth, None, "vi")
+    assert [c.id for c in got] == [pid for pid, _ in expected]
+    assert [c.score for c in got] == pytest.approx([score for _, score in expected], abs=1e-5)
+    assert [c.id for c in got] != [pid for pid, _ in first_fused[:depth]]  # it does re-rank
+
+
 def test_searcher_is_freed_by_reference_counting(sample_index: Path, embedder) -> None:
     """A reload drops the old Searcher when its last request ends; no reference cycle may keep it (and its
     mapped index files) alive until a garbage collection."""
