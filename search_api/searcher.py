@@ -39,6 +39,9 @@ LEXICAL_WEIGHT_FOREIGN = 0.1  # an English query is served mainly by the multili
 # Search quality: +0.015 nDCG@10 on zalo-wikiqa-2019, -0.0005 / -0.002 with / without tone marks on the vi-news
 # known-item set); 0 turns it off.
 FEEDBACK_WEIGHT = 0.5
+# Lexical-only candidates re-scored by the feedback step: the first 20 gave the same nDCG@10 as all 100 on both
+# sets, and each is a read from vectors.npy (about 0.1 ms from disk when the file is not in the page cache).
+FEEDBACK_LEXICAL_DEPTH = 20
 
 
 class ModelMismatch(RuntimeError):
@@ -145,7 +148,9 @@ class Searcher:
 
         fused = fuse(dense)
         if self.feedback > 0 and vector is not None and fused:
-            moved = self._feedback_leg(vector, fused[0][0], [pid for pid, _ in dense + lexical])
+            first = fused[0][0]
+            candidates = [first, *(pid for pid, _ in dense + lexical[:FEEDBACK_LEXICAL_DEPTH])]
+            moved = self._feedback_leg(vector, first, candidates)
             fused = fuse(moved) if moved else fused
         return [Candidate(i, s) for i, s in fused[:depth]]
 
@@ -167,11 +172,11 @@ class Searcher:
         return [Candidate(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _feedback_leg(self, vector: np.ndarray, first_id: int, candidate_ids: list[int]) -> list[tuple[int, float]]:
-        """The dense leg again over both legs' candidates, for the query vector moved towards the first fused
+        """The dense leg again over the given candidates, for the query vector moved towards the first fused
         passage (Rocchio pseudo-relevance feedback): passages saying what the best answer says rise.
 
         Only candidates are re-scored (exactly, from their stored vectors), so it costs one small matrix
-        product, and lexical-only candidates get a dense score too.
+        product, and the lexical leg's best candidates get a dense score too.
         """
         ids, matrix = self.index.vectors_of(np.unique(np.asarray(candidate_ids, dtype=np.int64)))
         position = int(np.searchsorted(ids, first_id))

@@ -146,7 +146,7 @@ def test_hybrid_reranks_with_the_query_moved_towards_the_first_fused_passage(sam
 
     from indexer import ann
     from search_api.fusion import convex_fusion
-    from search_api.searcher import FUSION_DEPTH, LEXICAL_WEIGHT, Searcher
+    from search_api.searcher import FEEDBACK_LEXICAL_DEPTH, FUSION_DEPTH, LEXICAL_WEIGHT, Searcher
 
     searcher = Searcher(sample_index, embedder=embedder, feedback=0.5)
     plain = Searcher(sample_index, embedder=embedder, feedback=0.0)
@@ -161,7 +161,7 @@ def test_hybrid_reranks_with_the_query_moved_towards_the_first_fused_passage(sam
     row = {int(i): n for n, i in enumerate(ids)}
     moved = embedder.encode_query(query) + 0.5 * vectors[row[first_fused[0][0]]]
     moved /= np.linalg.norm(moved)
-    candidates = sorted({pid for pid, _ in dense + lexical})
+    candidates = sorted({first_fused[0][0]} | {pid for pid, _ in dense + lexical[:FEEDBACK_LEXICAL_DEPTH]})
     rescored = sorted(((pid, float(vectors[row[pid]] @ moved)) for pid in candidates), key=lambda x: (-x[1], x[0]))
     expected = convex_fusion([rescored, lexical], weights, "spread", FUSION_DEPTH)[:depth]
     got = searcher._rank(query, "hybrid", depth, None, "vi")
