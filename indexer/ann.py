@@ -210,8 +210,9 @@ class VectorIndex:
         Read from the memory map for exact indexes, with pread for graph indexes (see `RowFile`).
         """
         rows = self.rows_of(ids)
-        matrix = self.rows_file.read(rows) if self.rows_file is not None else np.asarray(self.vectors[rows])
-        return self.ids[rows], np.asarray(matrix, dtype=np.float32)
+        if self.rows_file is not None:
+            return self.ids[rows], self.rows_file.read(rows)
+        return self.ids[rows], np.asarray(self.vectors[rows], dtype=np.float32)
 
     def rows_of(self, ids: np.ndarray) -> np.ndarray:
         """Ascending rows holding the given passage ids (ids not in the index are dropped)."""

@@ -135,7 +135,7 @@ class Searcher:
         if mode == "lexical":
             return [Candidate(i, s) for i, s in self.lexical.search(query, depth, allowed)]
         leg_depth = max(FUSION_DEPTH, depth)
-        vector = self._encode_query(query) if self._can_search_dense(allowed) else None
+        vector = self._query_vector(query, allowed)
         dense = [(c.id, c.score) for c in self._nearest(vector, leg_depth, allowed)]
         lexical = self.lexical.search(query, leg_depth, allowed)
         lexical_weight = LEXICAL_WEIGHT_FOREIGN if query_lang not in (None, "vi") else LEXICAL_WEIGHT
@@ -154,18 +154,20 @@ class Searcher:
             fused = fuse(moved) if moved else fused
         return [Candidate(i, s) for i, s in fused[:depth]]
 
-    def _can_search_dense(self, allowed: np.ndarray | None) -> bool:
-        return self.index.ntotal > 0 and (allowed is None or len(allowed) > 0)
+    def _query_vector(self, query: str, allowed: np.ndarray | None) -> np.ndarray | None:
+        """The query's embedding, or None when no passage could match (empty index or filter): not embedded."""
+        if self.index.ntotal == 0 or (allowed is not None and len(allowed) == 0):
+            return None
+        return self._encode_query(query)
 
     def _dense(self, query: str, k: int, allowed: np.ndarray | None) -> list[Candidate]:
         """Nearest passages to the query's embedding."""
-        if not self._can_search_dense(allowed):
-            return []
-        return self._nearest(self._encode_query(query), k, allowed)
+        return self._nearest(self._query_vector(query, allowed), k, allowed)
 
     def _nearest(self, vector: np.ndarray | None, k: int, allowed: np.ndarray | None) -> list[Candidate]:
-        """Nearest passages to a query vector; filters are applied inside FAISS so no hit is lost to them."""
-        if vector is None or not self._can_search_dense(allowed):
+        """Nearest passages to a query vector (None: nothing to search); filters are applied inside FAISS so
+        no hit is lost to them."""
+        if vector is None:
             return []
         depth = min(k, self.index.ntotal if allowed is None else len(allowed))
         scores, ids = self.index.search(vector.reshape(1, -1), depth, allowed=allowed)
