@@ -9,7 +9,7 @@ PORT ?= 8000
 EVAL_DATA ?= ../shared/eval/zalo-wikiqa-2019
 EVAL_INDEX ?= var/eval/zalo-wikiqa-2019
 
-.PHONY: run test install install-test lint model index eval bench clean
+.PHONY: run test install install-test lint model index eval eval-sample bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: install-test
 eval: model
 	$(BIN)/tracuu index $(EVAL_DATA)/corpus.jsonl --index $(EVAL_INDEX)
 	$(BIN)/python scripts/eval_table.py $(EVAL_INDEX) $(EVAL_DATA)/queries.jsonl $(EVAL_DATA)/qrels.tsv
+
+# the questions written about corpus/ (eval/sample), in Vietnamese and in English, on the sample index
+eval-sample: index
+	$(BIN)/python scripts/eval_table.py $(INDEX) eval/sample/queries.vi.jsonl eval/sample/qrels.tsv
+	$(BIN)/python scripts/eval_table.py $(INDEX) eval/sample/queries.en.jsonl eval/sample/qrels.tsv
 
 # measures this machine (README "Performance"); BENCH_ARGS="--passages 100000 --json" for one size
 bench: model
