@@ -59,7 +59,7 @@ def main(index_dir: str, queries_path: str, qrels_path: str) -> None:
     print("|---|---|" + "---|" * len(METRICS))
     for name, rank in systems.items():
         for folded in (False, True):
-            report = evaluate(rank, queries, qrels, fold_queries=folded)
+            report = evaluate(rank, queries, qrels, typed=fold if folded else None)
             label = "without tone marks" if folded else "with tone marks"
             print(f"| {name} | {label} | " + " | ".join(f"{report[m]:.3f}" for m in METRICS) + " |", flush=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -38,9 +39,34 @@ def test_restores_phrases_from_the_corpus(tones: ToneModel, typed: str, restored
     assert tones.restore(typed) == restored
 
 
-@pytest.mark.parametrize("query", ["xây dựng Đảng", "kết nạp đảng viên", "Messi thuận chân nào", "hoà bình"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "xây dựng Đảng",
+        "kết nạp đảng viên",
+        "Messi thuận chân nào",
+        "hoà bình",
+        "Thị xã Quảng Trị phát triển được bao nhiêu đảng viên mới trong năm 2021?",  # "bao", "trong" unmarked
+        "Chi bộ Khu phố 7 có bao nhiêu đảng viên?",
+    ],
+)
 def test_queries_with_marks_are_left_alone(tones: ToneModel, query: str) -> None:
     assert tones.restore(query) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "restored"),
+    [
+        ("kết nap dang vien moi", "kết nạp đảng viên mới"),
+        ("Vĩnh Bảo co bao nhieu dang vien", "Vĩnh Bảo có bao nhiêu đảng viên"),
+        ("HĐND thi xa Quang Tri", "HĐND thị xã Quảng Trị"),
+        (unicodedata.normalize("NFD", "kết nạp") + " dang vien moi", "kết nạp đảng viên mới"),
+    ],
+)
+def test_partly_marked_queries_are_completed_around_the_marked_syllables(
+    tones: ToneModel, typed: str, restored: str
+) -> None:
+    assert tones.restore(typed) == restored
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--qrels", required=True, metavar="QRELS.tsv")
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--mode", default="hybrid", help="hybrid (default), dense or lexical")
-    p.add_argument("--fold-queries", action="store_true", help="strip tone marks from the queries first")
+    typing = p.add_mutually_exclusive_group()
+    typing.add_argument("--fold-queries", action="store_true", help="strip tone marks from the queries first")
+    typing.add_argument(
+        "--fold-half", action="store_true", help="strip the marks of every second word that has them"
+    )
     p.add_argument("--model", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)

@@ -19,7 +19,7 @@ from typing import Any
 
 from search_api.params import SearchRequest
 from search_api.searcher import Searcher
-from tracuu.textnorm import fold
+from tracuu.textnorm import fold, fold_every_other_marked_word
 
 Ranker = Callable[[str], list[str]]  # query -> article ids, best first
 PASSAGE_DEPTH = 300  # passages fetched per query, enough for 100 distinct articles in practice
@@ -87,8 +87,9 @@ def evaluate(
     queries: list[tuple[str, str]],
     qrels: dict[str, dict[str, int]],
     k: int = 10,
-    fold_queries: bool = False,
+    typed: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
+    """Metrics of `rank` over the queries, each first passed through `typed` (how users type it) if given."""
     per_metric: dict[str, list[float]] = defaultdict(list)
     timings = []
     for qid, text in queries:
@@ -96,7 +97,7 @@ def evaluate(
         if not relevant:
             continue
         started = time.perf_counter()
-        ranked = rank(fold(text) if fold_queries else text)
+        ranked = rank(typed(text) if typed else text)
         timings.append((time.perf_counter() - started) * 1000)
         per_metric[f"ndcg@{k}"].append(ndcg_at(ranked, relevant, k))
         per_metric[f"mrr@{k}"].append(mrr_at(ranked, relevant, k))
@@ -116,7 +117,8 @@ def run_eval(args: argparse.Namespace) -> int:
         raise QueryError("mode", f"must be one of {', '.join(MODES)}, got {args.mode!r}")
     searcher = Searcher(Path(args.index), model=args.model)
     ranker = searcher_ranker(searcher, args.mode)
-    report = evaluate(ranker, load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), args.k, args.fold_queries)
+    typed = fold if args.fold_queries else fold_every_other_marked_word if args.fold_half else None
+    report = evaluate(ranker, load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), args.k, typed)
     if args.json:
         print(json.dumps(report))
     else:

@@ -88,3 +88,16 @@ def words(text: str) -> list[str]:
 def has_marks(text: str) -> bool:
     """True when the text carries any Vietnamese diacritic (tone or vowel mark, or đ)."""
     return fold(text) != text
+
+
+def fold_every_other_marked_word(text: str) -> str:
+    """The marks of every second word that has them dropped: how a hurried typist or a phone keyboard
+    leaves a query ("kết nap đảng vien"); `tracuu eval --fold-half` evaluates such queries."""
+    out, marked = [], 0
+    for word in text.split():
+        if has_marks(word):
+            marked += 1
+            if marked % 2 == 0:
+                word = fold(word)
+        out.append(word)
+    return " ".join(out)
