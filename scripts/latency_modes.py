@@ -1,9 +1,9 @@
-"""In-process query latency of dense, hybrid without feedback and hybrid (the default), side by side.
+"""In-process query latency of each mode (and hybrid without feedback), side by side.
 
 Usage: python scripts/latency_modes.py INDEX_DIR QUERIES.jsonl [N_QUERIES]
 
 Every query is searched (k=10) by each system in turn, as written and with its tone marks stripped,
-in two rounds, so machine noise falls on all three alike. The query-vector cache is off: every search
+in two rounds, so machine noise falls on all of them alike. The query-vector cache is off: every search
 embeds its query. Prints the median and 95th percentile of each.
 """
 
@@ -30,6 +30,7 @@ def main(index_dir: str, queries_path: str, limit: str = "300") -> None:
     for searcher in (default, without_feedback):
         searcher._encode_query = default.embedder.encode_query  # every search pays for its embedding
     systems = {
+        "lexical": (default, "lexical"),
         "dense": (default, "dense"),
         "hybrid, without feedback": (without_feedback, "hybrid"),
         "hybrid (default)": (default, "hybrid"),
