@@ -35,6 +35,8 @@ run: index
 test: install-test
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 eval: model
@@ -52,6 +54,8 @@ bench: model
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf var .cache

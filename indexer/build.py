@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import sqlite3
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -14,18 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from indexer import ann, layout
-from indexer.article import Article
-from indexer.chunking import ChunkingParams, Passage, chunk_text
+from indexer.chunking import ChunkingParams, chunk_text
 from indexer.dedup import duplicate_groups
-from indexer.faults import fault_point
-from indexer.lexical import build_lexical
-from indexer.readers import SourceError, read_articles
+from indexer.format import ann, layout
+from indexer.format.faults import fault_point
+from indexer.format.records import Article, Passage
+from indexer.format.store import STORE_FILE, Store
+from indexer.format.writer import Recipe, VersionWriter, write_version
+from indexer.readers import MAX_ARTICLE_BYTES, SourceError, read_articles
 from indexer.source_warnings import SourceWarnings
-from indexer.store import STORE_FILE, Store, StoreWriter
-from tracuu.lang import detect_language
-from tracuu.restore import RESTORE_FILE, ToneModel
-from tracuu.textnorm import NORMALISATION_NAME
+from tracuu.settings import Settings
+from tracuu.text.lang import detect_language
+from tracuu.text.normalise import NORMALISATION_NAME
+from tracuu.text.restore import ToneModel
 
 if TYPE_CHECKING:
     from models.embedder import Embedder
@@ -62,6 +61,11 @@ def embed_text(title: str, passage: str) -> str:
     return f"{title}\n{passage}" if title else passage
 
 
+def recipe(embedder: Embedder, params: ChunkingParams) -> Recipe:
+    """What this run's vectors depend on besides the texts (recorded in the manifest)."""
+    return Recipe(embedder.identity, embedder.dim, params.as_dict(), TITLE_TOKEN_BUDGET)
+
+
 def content_hash(article: Article, params: ChunkingParams) -> str:
     """Changes whenever anything that ends up in the index for this article changes."""
     payload = {k: v for k, v in asdict(article).items() if k != "origin"}
@@ -72,7 +76,9 @@ def content_hash(article: Article, params: ChunkingParams) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def collect_articles(sources: list[Path], warnings: SourceWarnings | None = None) -> list[Article]:
+def collect_articles(
+    sources: list[Path], warnings: SourceWarnings | None = None, max_article_bytes: int = MAX_ARTICLE_BYTES
+) -> list[Article]:
     """Read every source up front, so that bad input is reported, or stops the run, before any write.
 
     With `warnings`, a bad item is warned about and left out (see indexer.source_warnings);
@@ -80,7 +86,7 @@ def collect_articles(sources: list[Path], warnings: SourceWarnings | None = None
     """
     seen: dict[str, str] = {}
     articles = []
-    for article in read_articles(sources, warnings):
+    for article in read_articles(sources, warnings, max_article_bytes):
         fault_point("read")
         if article.id in seen:
             problem = SourceError(
@@ -131,6 +137,7 @@ def build_index(
     params: ChunkingParams | None = None,
     batch_size: int = 32,
     strict: bool = False,
+    settings: Settings | None = None,
 ) -> IndexSummary:
     """Build or update `index_dir` from `sources`; the served version is replaced atomically.
 
@@ -139,66 +146,48 @@ def build_index(
     published version is never touched before the final atomic swap.
     """
     params = params or ChunkingParams()
+    settings = settings or Settings()
     started = time.perf_counter()
-    layout.check_index_dir(index_dir)
+    layout.check_index_dir(index_dir)  # a wrong DIR fails before the sources are read
     warnings = SourceWarnings(strict=strict)
-    articles = collect_articles(sources, warnings)
-    with layout.writer_lock(index_dir):
-        layout.remove_leftovers(index_dir)
+    articles = collect_articles(sources, warnings, settings.max_article_bytes)
+    with write_version(index_dir) as version:
         previous = _open_previous(index_dir, embedder.identity, params)
-        temp_dir = layout.new_temp_version(index_dir)
         try:
-            summary, built = _write_version(articles, temp_dir, embedder, params, previous, batch_size)
-            summary.seconds = time.perf_counter() - started
-            _write_manifest(temp_dir, embedder, params, summary, built)
-            fault_point("manifest", temp_dir)
-            summary.version = layout.publish(index_dir, temp_dir).name
-        except BaseException as exc:
-            shutil.rmtree(temp_dir, ignore_errors=True)  # gone already once publish has renamed it
-            faiss_write = isinstance(exc, RuntimeError) and "write error" in str(exc)  # FAISS's own I/O errors
-            if isinstance(exc, OSError | sqlite3.Error) or faiss_write:
-                detail = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else str(exc)
-                raise layout.IndexWriteError(
-                    f"{index_dir}: could not write the new version ({detail.splitlines()[0][:300]}); "
-                    "the index in service is unchanged"
-                ) from exc
-            raise
+            summary = _fill_version(version, articles, embedder, params, previous, batch_size)
         finally:
             if previous:
                 previous.store.close()
+    assert version.published is not None
+    summary.version = version.published.name
+    summary.seconds = time.perf_counter() - started
     summary.skipped = len(warnings)
     return summary
 
 
-def _write_version(
+def _fill_version(
+    version: VersionWriter,
     articles: list[Article],
-    temp_dir: Path,
     embedder: Embedder,
     params: ChunkingParams,
     previous: _Previous | None,
     batch_size: int,
-) -> tuple[IndexSummary, dict[str, Any]]:
+) -> IndexSummary:
+    """Store every article, re-use the vectors of unchanged ones, embed the rest, finish the version."""
     summary = IndexSummary(articles=len(articles))
     old_hashes = previous.store.article_hashes() if previous else {}
     next_id = int(previous.manifest["counts"]["next_id"]) if previous else 0
-    store = StoreWriter(temp_dir / STORE_FILE)
     all_ids: list[np.ndarray] = []
     all_vectors: list[np.ndarray] = []
     pending: list[tuple[Article, list[Passage], list[int]]] = []
-    lexical_ids: list[int] = []
-    lexical_texts: list[tuple[str, str]] = []
 
     groups = duplicate_groups(articles)
     for article in articles:
         digest = content_hash(article, params)
-        store.add_article(article, digest, groups[article.id])
-        fault_point("store", temp_dir / STORE_FILE)
         if previous and old_hashes.get(article.id) == digest:
             rows = previous.store.passages_of(article.id)
             ids = [r[0] for r in rows]
-            store.add_passages(article.id, ids, [Passage(r[1], r[2], r[3], r[4]) for r in rows])
-            lexical_ids.extend(ids)
-            lexical_texts.extend((article.title, r[2]) for r in rows)
+            version.add_article(article, digest, groups[article.id], ids, [Passage(*r[1:]) for r in rows])
             all_ids.append(np.asarray(ids, dtype=np.int64))
             all_vectors.append(np.asarray(previous.vectors[[previous.id_rows[i] for i in ids]]))
             summary.reused_articles += 1
@@ -207,9 +196,7 @@ def _write_version(
         passages = chunk_text(article.text, embedder.count_tokens, params)
         ids = list(range(next_id, next_id + len(passages)))
         next_id += len(passages)
-        store.add_passages(article.id, ids, passages)
-        lexical_ids.extend(ids)
-        lexical_texts.extend((article.title, p.text) for p in passages)
+        version.add_article(article, digest, groups[article.id], ids, passages)
         pending.append((article, passages, ids))
         summary.embedded_ids.append(article.id)
     summary.removed_articles = len(set(old_hashes) - {a.id for a in articles})
@@ -224,18 +211,13 @@ def _write_version(
     summary.embedded_articles = len(pending)
     summary.embedded_passages = len(texts)
     summary.passages += len(texts)
-    store.close()
 
-    dim = embedder.dim
-    vectors = np.concatenate(all_vectors) if all_vectors else np.zeros((0, dim), dtype=np.float32)
+    vectors = np.concatenate(all_vectors) if all_vectors else np.zeros((0, embedder.dim), dtype=np.float32)
     ids = np.concatenate(all_ids) if all_ids else np.zeros(0, dtype=np.int64)
-    built = {"index_type": ann.save(temp_dir, vectors, ids), "next_id": next_id}
-    fault_point("faiss", temp_dir / ann.INDEX_FILE)
-    build_lexical(temp_dir, lexical_ids, lexical_texts)
     tones = ToneModel()
     tones.learn_corpus(text for a in articles for text in (a.title, a.text))
-    tones.save(temp_dir / RESTORE_FILE)
-    return summary, built
+    version.finish(vectors, ids, tones, recipe(embedder, params), next_id)
+    return summary
 
 
 def _short_title(title: str, embedder: Embedder) -> str:
@@ -246,37 +228,3 @@ def _short_title(title: str, embedder: Embedder) -> str:
     while words and embedder.count_tokens(" ".join(words)) > TITLE_TOKEN_BUDGET:
         words = words[: max(1, len(words) * 3 // 4)] if len(words) > 1 else []
     return " ".join(words)
-
-
-def _library_versions() -> dict[str, str]:
-    import faiss
-    import sentence_transformers
-    import torch
-
-    return {
-        "faiss": faiss.__version__,
-        "sentence_transformers": sentence_transformers.__version__,
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-    }
-
-
-def _write_manifest(
-    temp_dir: Path, embedder: Embedder, params: ChunkingParams, summary: IndexSummary, built: dict[str, Any]
-) -> None:
-    """Written last: a version directory without a manifest is never loaded or published."""
-    manifest = {
-        "format_version": layout.FORMAT_VERSION,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "model": embedder.identity,
-        "dimension": embedder.dim,
-        "normalised_vectors": True,
-        "metric": "inner_product",
-        "index_type": built["index_type"],
-        "text_normalisation": NORMALISATION_NAME,
-        "chunking": params.as_dict(),
-        "title_token_budget": TITLE_TOKEN_BUDGET,
-        "counts": {"articles": summary.articles, "passages": summary.passages, "next_id": built["next_id"]},
-        "libraries": _library_versions(),
-    }
-    layout.write_json_atomic(temp_dir / layout.MANIFEST, manifest)

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from indexer.format.records import Passage
+
 # A sentence ends at . ! ? … (with any closing quotes/brackets) before whitespace and an
 # upper-case letter, digit or opening quote; or at a line break.
 _SENTENCE_END = re.compile(r"([.!?…][\"”’)\]]*)\s+(?=[\"“‘(\[]?(\w))|\n+")
@@ -20,16 +22,6 @@ _ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-ZĐ]{1,3}|Tp|ThS|Ths|PGS|Mr|Mrs|Dr|St
 
 @dataclass(frozen=True)
 class Span:
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A chunk of an article: text == article_text[start:end]."""
-
-    chunk_no: int
-    text: str
     start: int
     end: int
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.article import Article
-from tracuu.textnorm import fold, words
+from indexer.format.records import Article
+from tracuu.text.normalise import fold, words
 
 SHINGLE = 5
 NUM_HASHES = 64

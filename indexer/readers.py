@@ -4,7 +4,8 @@ Problems with a single item (a file, or one JSON line) raise `SourceError` namin
 line. `read_articles` either lets them stop the run or, given a `skip` callback, reports each
 one to it and goes on without that item (see indexer.source_warnings). Text files must be UTF-8
 (a UTF-8 or UTF-16 byte-order mark is honoured); binary files, other encodings and items over
-`Settings.max_article_bytes` are refused, never guessed at.
+`max_article_bytes` (`Settings.max_article_bytes`, passed down by build_index) are refused, never
+guessed at.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from indexer.article import Article
 from indexer.dates import parse_vietnamese_date
-from tracuu.settings import SETTINGS
-from tracuu.textnorm import nfc
+from indexer.format.records import Article
+from indexer.scraped import parse_scraped_text
+from tracuu.settings import Settings
+from tracuu.text.normalise import nfc
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl")
+MAX_ARTICLE_BYTES: int = Settings.model_fields["max_article_bytes"].default  # the setting's default, not its env
 _KNOWN_FIELDS = {"id", "_id", "title", "text", "source", "url", "published", "author", "lang"}
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _SNIFF_BYTES = 8192
@@ -57,7 +60,9 @@ def iter_source_files(sources: list[Path]) -> Iterator[Path]:
             raise SourceError(f"{source}: unsupported file type (expected {', '.join(SUPPORTED_SUFFIXES)})")
 
 
-def read_articles(sources: list[Path], skip: Skip | None = None) -> Iterator[Article]:
+def read_articles(
+    sources: list[Path], skip: Skip | None = None, max_article_bytes: int = MAX_ARTICLE_BYTES
+) -> Iterator[Article]:
     """Articles from `sources`; a bad item raises SourceError, or, with `skip`, goes to it and is left out.
 
     A missing source or an unsupported file named on the command line always raises.
@@ -65,9 +70,9 @@ def read_articles(sources: list[Path], skip: Skip | None = None) -> Iterator[Art
     for path in iter_source_files(sources):
         try:
             if path.suffix == ".jsonl":
-                yield from read_jsonl(path, skip)
+                yield from read_jsonl(path, skip, max_article_bytes)
             else:
-                yield read_scraped_file(path)
+                yield read_scraped_file(path, max_article_bytes)
         except SourceError as exc:
             if skip is None:
                 raise
@@ -78,8 +83,7 @@ def read_articles(sources: list[Path], skip: Skip | None = None) -> Iterator[Art
             skip(SourceError(f"{path}: cannot be read ({exc.strerror or exc})"))
 
 
-def _size_error(where: str, size: int) -> SourceError:
-    limit = SETTINGS.max_article_bytes
+def _size_error(where: str, size: int, limit: int) -> SourceError:
     return SourceError(
         f"{where}: {size / 1e6:.1f} MB is over the {limit / 1e6:.1f} MB limit for one article "
         "(TRACUU_MAX_ARTICLE_BYTES)"
@@ -108,12 +112,10 @@ def _decode(path: Path, data: bytes, where: str) -> str:
         ) from None
 
 
-def read_scraped_file(path: Path) -> Article:
-    from indexer.scraped import parse_scraped_text
-
+def read_scraped_file(path: Path, max_article_bytes: int = MAX_ARTICLE_BYTES) -> Article:
     size = path.stat().st_size
-    if size > SETTINGS.max_article_bytes:
-        raise _size_error(str(path), size)
+    if size > max_article_bytes:
+        raise _size_error(str(path), size, max_article_bytes)
     data = path.read_bytes()
     _check_file(path, data[:_SNIFF_BYTES])
     raw = _decode(path, data, str(path))
@@ -136,13 +138,13 @@ def _jsonl_lines(path: Path) -> Iterator[bytes | str]:
             yield from handle
 
 
-def read_jsonl(path: Path, skip: Skip | None = None) -> Iterator[Article]:
+def read_jsonl(path: Path, skip: Skip | None = None, max_article_bytes: int = MAX_ARTICLE_BYTES) -> Iterator[Article]:
     """One article per non-blank line; with `skip`, a bad line is reported and left out."""
     for line_no, data in enumerate(_jsonl_lines(path), start=1):
         where = f"{path}:{line_no}"
         try:
-            if len(data) > SETTINGS.max_article_bytes:
-                raise _size_error(where, len(data))
+            if len(data) > max_article_bytes:
+                raise _size_error(where, len(data), max_article_bytes)
             line = (data if isinstance(data, str) else _decode(path, data, where)).strip()
             if line:
                 yield article_from_json(line, where)

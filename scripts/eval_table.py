@@ -14,10 +14,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from search_api.fusion import reciprocal_rank_fusion
-from search_api.searcher import Searcher
-from tracuu.evaluate import PASSAGE_DEPTH, Ranker, distinct, evaluate, load_qrels, load_queries, searcher_ranker
-from tracuu.textnorm import fold
+from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.searcher import Searcher
+from tracuu.text.normalise import fold
+from tracuu_cli.evaluate import PASSAGE_DEPTH, Ranker, distinct, evaluate, load_qrels, load_queries, searcher_ranker
 
 METRICS = ("ndcg@10", "success@1", "mrr@10", "success@5", "recall@100", "ms_per_query")
 

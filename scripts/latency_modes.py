@@ -14,10 +14,11 @@ import sys
 import time
 from pathlib import Path
 
-from search_api.params import make_request
-from search_api.searcher import Searcher
-from tracuu.evaluate import load_queries
-from tracuu.textnorm import fold
+from retrieval.contract import SearchParams
+from retrieval.searcher import Searcher
+from tracuu.settings import Settings
+from tracuu.text.normalise import fold
+from tracuu_cli.evaluate import load_queries
 
 ROUNDS = 2
 WARM_UP = 20
@@ -25,10 +26,9 @@ WARM_UP = 20
 
 def main(index_dir: str, queries_path: str, limit: str = "300") -> None:
     queries = [text for _, text in load_queries(Path(queries_path))][: int(limit)]
-    default = Searcher(Path(index_dir))
-    without_feedback = Searcher(Path(index_dir), embedder=default.embedder, feedback=0.0)
-    for searcher in (default, without_feedback):
-        searcher._encode_query = default.embedder.encode_query  # every search pays for its embedding
+    no_cache = Settings(query_cache=0)  # every search pays for its embedding
+    default = Searcher(Path(index_dir), settings=no_cache)
+    without_feedback = Searcher(Path(index_dir), embedder=default.embedder, feedback=0.0, settings=no_cache)
     systems = {
         "lexical": (default, "lexical"),
         "dense": (default, "dense"),
@@ -37,13 +37,13 @@ def main(index_dir: str, queries_path: str, limit: str = "300") -> None:
     }
     for query in queries[:WARM_UP]:
         for searcher, mode in systems.values():
-            searcher.search(make_request(query, k=10, mode=mode))
+            searcher.search(SearchParams(q=query, k=10, mode=mode))
     times: dict[str, list[float]] = {name: [] for name in systems}
     for _ in range(ROUNDS):
         for query in queries + [fold(q) for q in queries]:
             for name, (searcher, mode) in systems.items():
                 started = time.perf_counter()
-                searcher.search(make_request(query, k=10, mode=mode))
+                searcher.search(SearchParams(q=query, k=10, mode=mode))
                 times[name].append(time.perf_counter() - started)
     print("| system | p50 ms | p95 ms | searches |")
     print("|---|---|---|---|")

@@ -12,8 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
-from bench import runner
-from models.embedder import available_cpus
+from tracuu.system import available_cpus
+from tracuu_cli.bench import runner
 
 
 def main() -> None:
@@ -39,8 +39,11 @@ def main() -> None:
             with runner.serving(args.index, cfg, args.workers, TRACUU_REQUEST_THREADS=threads, **env) as server:
                 runner.http_load(server.port, paths[:32], 16)  # warm-up
                 r = runner.http_load(server.port, paths, 16)
-            print(f"| {args.workers} | {threads} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['qps']} | "
-                  f"{r['errors']} |", flush=True)
+            print(
+                f"| {args.workers} | {threads} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['qps']} | "
+                f"{r['errors']} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

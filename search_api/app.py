@@ -1,6 +1,12 @@
-"""The HTTP face of a Searcher: JSON API, web page, health, OpenAPI docs."""
+"""The HTTP face of a Searcher: JSON API, web page, health, OpenAPI docs.
 
-from __future__ import annotations
+Handlers are thin: FastAPI validates the query string with the search contract's own model
+(retrieval.contract.SearchParams, with this deployment's limits), the Searcher answers with a typed
+SearchResult, and the page renders that same object.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the handlers' annotations, and the parameter
+# models they name are made per app (with its settings' limits), so they must be evaluated in place.
 
 import asyncio
 import contextlib
@@ -12,44 +18,41 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from models.embedder import available_cpus
-from search_api.hardening import RequestLimits, check_page_params, check_params, precise_openapi, with_docs_csp
+from retrieval.contract import PageParams, QueryError, SearchParams, SearchResult, limited, query_error
+from retrieval.searcher import Searcher
+from search_api.hardening import SECURITY_HEADERS, RequestLimits, error_body, refuse_repeated, with_docs_csp
 from search_api.metrics import install as install_metrics
 from search_api.page import render_page
-from search_api.params import QueryError, make_request
 from search_api.reload import LiveSearcher
-from search_api.schemas import ErrorBody, Health, ReloadResult, SearchResult
-from search_api.searcher import Searcher
-from tracuu.settings import SETTINGS, Settings
+from search_api.schemas import ErrorBody, Health, ReloadResult
+from tracuu.settings import Settings
+from tracuu.system import available_cpus
 
 STATIC_DIR = Path(__file__).parent / "static"
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
+PAGE_PATH = "/"
+# One "4XX" entry documents every client error (400, 404, 405, 413, 414) with the one error body, and keeps
+# FastAPI from publishing a 422 that this API never answers.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "a bad request; `param` names the parameter at fault, if one is"}
 }
-ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorBody, "description": "a bad parameter"}}
+PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "description": "a bad parameter: the page with the error shown (or a JSON error for 413 and 414)",
+        "model": ErrorBody,
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+}
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
     401: {"model": ErrorBody, "description": "missing or wrong token (Authorization: Bearer TRACUU_ADMIN_TOKEN)"},
     403: {"model": ErrorBody, "description": "admin endpoints are off: TRACUU_ADMIN_TOKEN is not set"},
 }
-
-Q = Annotated[str | None, Query(description="the query, in Vietnamese (with or without tone marks) or English")]
-K = Annotated[str | None, Query(description="number of passages, 1..100 (default 10)")]
-SOURCE = Annotated[str | None, Query(description="only articles from this source")]
-FROM = Annotated[str | None, Query(alias="from", description="published on or after, YYYY-MM-DD")]
-TO = Annotated[str | None, Query(description="published on or before, YYYY-MM-DD")]
-LANG = Annotated[str | None, Query(description="only articles in this language (ISO 639-1)")]
-MODE = Annotated[str | None, Query(description="hybrid (default), dense or lexical")]
-EXACT = Annotated[bool, Query(description="search the query exactly as typed (no tone-mark restoration)")]
 
 
 def limit_request_threads(threads: int) -> int:
@@ -65,8 +68,11 @@ def limit_request_threads(threads: int) -> int:
     return threads
 
 
-def _error(status: int, message: str, param: str | None = None) -> JSONResponse:
-    return JSONResponse({"error": message, "param": param}, status_code=status)
+def _error(status: int, message: str, param: str | None = None, code: str = "bad_request") -> JSONResponse:
+    return JSONResponse(error_body(message, param, code), status_code=status)
+
+
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
 def create_app(
@@ -76,12 +82,15 @@ def create_app(
 
     A newly published version is picked up while serving (see search_api.reload).
     """
-    settings = settings or SETTINGS
+    settings = settings or Settings.from_env()
+    api_params = limited(SearchParams, settings)
+    page_params = limited(PageParams, settings)
     state: dict[str, LiveSearcher] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        live = LiveSearcher(index_dir, searcher or Searcher(index_dir, model=model), model, settings.reload_interval_s)
+        opened = searcher or Searcher(index_dir, model=model, settings=settings)
+        live = LiveSearcher(index_dir, opened, model, settings)
         state["live"] = live
         limit_request_threads(settings.request_threads)
         live.start()
@@ -112,107 +121,86 @@ def create_app(
             response.headers.setdefault(name, value)
         return response
 
+    def bad_parameter(request: Request, exc: QueryError) -> Response:
+        """The API answers a JSON error; the page shows the error where the results would be."""
+        if request.url.path == PAGE_PATH:
+            return page_response(request, None, exc)
+        return _error(400, str(exc), exc.param, exc.code)
+
     @app.exception_handler(QueryError)
-    async def on_query_error(request: Request, exc: QueryError) -> JSONResponse:
-        return _error(400, str(exc), exc.param)
+    async def on_query_error(request: Request, exc: QueryError) -> Response:
+        return bad_parameter(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        param = str(first.get("loc", ["", "?"])[-1])
-        return _error(400, f"{param}: {first.get('msg', 'invalid value')}", param)
+    async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        model = page_params if request.url.path == PAGE_PATH else api_params
+        return bad_parameter(request, query_error(errors[0] if errors else {"type": "missing"}, model))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        response = _error(exc.status_code, str(exc.detail))
+        response = _error(exc.status_code, str(exc.detail), code=HTTP_CODES.get(exc.status_code, "bad_request"))
         response.headers.update(exc.headers or {})  # e.g. Allow on a 405
         return response
 
     @app.exception_handler(Exception)
     async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         # Logged with its traceback by the server; the client gets no internals.
-        return _error(500, "internal error")
+        return _error(500, "internal error", code="internal")
 
-    @app.get("/api/search", response_model=SearchResult, responses=ERRORS, summary="Top-k passages for a query")
-    def api_search(
-        request: Request,
-        response: Response,
-        q: Q = None,
-        k: K = None,
-        source: SOURCE = None,
-        date_from: FROM = None,
-        to: TO = None,
-        lang: LANG = None,
-        mode: MODE = None,
-        exact: EXACT = False,
-    ) -> dict[str, Any]:
-        check_params(request.query_params)
+    @app.get(
+        "/api/search",
+        response_model=SearchResult,
+        responses=ERRORS,
+        dependencies=[Depends(refuse_repeated)],
+        summary="Top-k passages for a query",
+    )
+    def api_search(params: Annotated[api_params, Query()], response: Response) -> SearchResult:
         searcher_ = current()  # one Searcher for the whole request, even if a new version is swapped in
-        result = searcher_.search(make_request(q, k, source, date_from, to, lang, mode, exact))
         response.headers["X-Tracuu-Version"] = searcher_.version
-        return result
+        return searcher_.search(params)
 
-    @app.get("/", response_class=HTMLResponse, summary="The web search page")
-    def page(
-        request: Request,
-        q: Q = None,
-        k: K = None,
-        source: SOURCE = None,
-        date_from: FROM = None,
-        to: TO = None,
-        lang: LANG = None,
-        mode: MODE = None,
-        exact: EXACT = False,
-    ) -> HTMLResponse:
+    def page_response(request: Request, params: PageParams | None, error: QueryError | None = None) -> HTMLResponse:
         searcher_ = current()
-        form = {
-            "q": q or "",
-            "source": source or "",
-            "from": date_from or "",
-            "to": to or "",
-            "mode": mode or "",
-            "k": k or "",
-        }
-        result, error = None, None
-        try:
-            check_params(request.query_params, unknown_ok=True)  # tracking parameters are no error here
-            if q is not None and q.strip():
-                result = searcher_.search(make_request(q, k, source, date_from, to, lang, mode, exact))
-            else:  # no search, yet the rest of the URL is checked all the same
-                check_page_params(q, k, source, date_from, to, lang, mode)
-        except QueryError as exc:
-            error = str(exc)
-        html = render_page(form, result, error, [s for s, _ in searcher_.store.sources()])
+        result = searcher_.search(params) if params is not None and params.q is not None and not error else None
+        sources = [s for s, _ in searcher_.store.sources()]
+        html = render_page(dict(request.query_params), result, str(error) if error else None, sources)
         return HTMLResponse(html, status_code=400 if error else 200)
 
-    @app.get("/health", response_model=Health, summary="Index status")
-    def health() -> dict[str, Any]:
+    @app.get(
+        PAGE_PATH,
+        response_class=HTMLResponse,
+        responses=PAGE_ERRORS,
+        dependencies=[Depends(refuse_repeated)],
+        summary="The web search page",
+    )
+    def page(request: Request, params: Annotated[page_params, Query()]) -> HTMLResponse:
+        return page_response(request, params)
+
+    @app.get("/health", response_model=Health, responses=ERRORS, summary="Index status")
+    def health() -> Health:
         s = current()
         articles, passages = s.store.counts()
-        return {
-            "status": "ok",
-            "version": s.version,
-            "articles": articles,
-            "passages": passages,
-            "model": s.manifest["model"]["name"],
-        }
+        return Health(
+            status="ok", version=s.version, articles=articles, passages=passages, model=s.manifest["model"]["name"]
+        )
 
     @app.post("/admin/reload", response_model=ReloadResult, responses=ADMIN_ERRORS, summary="Serve the newest version")
     def admin_reload(authorization: Annotated[str | None, Header()] = None) -> Any:
         """Switch to the published version now (it is also picked up within TRACUU_RELOAD_INTERVAL_S)."""
         if not settings.admin_token:
-            return _error(403, "admin endpoints are off: set TRACUU_ADMIN_TOKEN to enable them")
+            return _error(403, "admin endpoints are off: set TRACUU_ADMIN_TOKEN to enable them", code="admin_disabled")
         given = (authorization or "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
-            return _error(401, "authorization: missing or wrong token (send 'Authorization: Bearer <token>')")
+            message = "authorization: missing or wrong token (send 'Authorization: Bearer <token>')"
+            return _error(401, message, code="invalid_admin_token")
         live = state["live"]
         reloaded = live.reload()
-        return {"reloaded": reloaded, "version": live.get().version, "error": live.last_error}
+        return ReloadResult(reloaded=reloaded, version=live.get().version, error=live.last_error)
 
     @app.get("/static/style.css", include_in_schema=False)
     def stylesheet() -> FileResponse:
         return FileResponse(STATIC_DIR / "style.css", media_type="text/css")
 
     install_metrics(app)  # outermost middleware: times every request; GET /metrics
-    precise_openapi(app, settings)
     return app

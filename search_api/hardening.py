@@ -4,7 +4,7 @@
 414 when the request line (path + query string) is over `Settings.max_request_bytes`, 413 when
 the body is, 400 when a query parameter is not valid UTF-8 once percent-decoded. `check_params`
 refuses unknown and repeated parameters of `/api/search`. `precise_openapi` publishes the
-constraints that `search_api.params` enforces (types, ranges, enums, formats, required `q`), so
+constraints that `retrieval.params` enforces (types, ranges, enums, formats, required `q`), so
 clients and fuzzers can check every response against the schema.
 """
 
@@ -14,17 +14,23 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
-from starlette.datastructures import QueryParams
+from fastapi import Request
 from starlette.responses import Response
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-from search_api.params import _LANG, MODES, QueryError, make_request
-from tracuu.settings import SETTINGS, Settings
+from retrieval.contract import QueryError, SearchParams
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -62,6 +68,7 @@ class RequestLimits:
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self._too_large = f"the request body is over the limit of {max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,16 +83,16 @@ class RequestLimits:
                 f"{prefix}the request line is {line} bytes long; the limit is {self.max_bytes} "
                 "(TRACUU_MAX_REQUEST_BYTES)"
             )
-            await _send_error(send, 414, message, param)
+            await _send_error(send, 414, message, param, "request_line_too_long")
             return
         bad = _undecodable(query)
         if bad is not None:
-            await _send_error(send, 400, f"{bad}: not valid UTF-8 once percent-decoded", bad)
+            await _send_error(send, 400, f"{bad}: not valid UTF-8 once percent-decoded", bad, "invalid_encoding")
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length", b"").strip()
         if length and (not length.isdigit() or int(length) > self.max_bytes):
-            await _send_error(send, 413, f"the request body is over the limit of {self.max_bytes} bytes", None)
+            await _send_error(send, 413, self._too_large, None, "payload_too_large")
             return
 
         received = 0
@@ -109,45 +116,41 @@ class RequestLimits:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await _send_error(send, 413, f"the request body is over the limit of {self.max_bytes} bytes", None)
+                await _send_error(send, 413, self._too_large, None, "payload_too_large")
 
 
-async def _send_error(send: Send, status: int, message: str, param: str | None) -> None:
-    body = json.dumps({"error": message, "param": param}, ensure_ascii=False).encode("utf-8")
+def error_body(message: str, param: str | None, code: str) -> dict[str, str | None]:
+    """The one error shape of every endpoint."""
+    return {"error": message, "param": param, "code": code}
+
+
+async def _send_error(send: Send, status: int, message: str, param: str | None, code: str) -> None:
+    body = json.dumps(error_body(message, param, code), ensure_ascii=False).encode("utf-8")
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    from search_api.app import SECURITY_HEADERS  # the same headers as every other response
-
     headers += [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-def json_error_protocol() -> type:
+class JsonErrorHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     """uvicorn's HTTP protocol, answering requests it cannot parse with a JSON 400 and our headers.
 
     The parser refuses a request line longer than about 64 KiB, bytes that are not ASCII in the
     URL, and malformed request lines or headers, before any middleware sees them; its own answer
-    is a plain-text 400 without security headers.
+    is a plain-text 400 without security headers. A module-level class, so `--workers` can pass it on.
     """
-    from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-    from search_api.app import SECURITY_HEADERS
-
-    def send_400_response(self: Any, msg: str) -> None:
-        body = json.dumps(
-            {
-                "error": "invalid HTTP request: a malformed request line or header, a request line over the "
-                "server's limit, or bytes in the URL that are not percent-encoded",
-                "param": None,
-            }
-        ).encode()
+    def send_400_response(self, msg: str) -> None:
+        message = (
+            "invalid HTTP request: a malformed request line or header, a request line over the "
+            "server's limit, or bytes in the URL that are not percent-encoded"
+        )
+        body = json.dumps(error_body(message, None, "invalid_http_request")).encode()
         head = [b"HTTP/1.1 400 Bad Request", b"content-type: application/json", b"connection: close"]
         head.append(b"content-length: " + str(len(body)).encode())
         head += [f"{k}: {v}".encode() for k, v in SECURITY_HEADERS.items()]
         self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
         self.transport.close()
-
-    return type("JsonErrorHTTPProtocol", (AutoHTTPProtocol,), {"send_400_response": send_400_response})
 
 
 DOCS_CDN = "https://cdn.jsdelivr.net"
@@ -172,90 +175,12 @@ async def with_docs_csp(response: Response) -> Response:
     return docs
 
 
-SEARCH_PARAMS = ("q", "k", "source", "from", "to", "lang", "mode", "exact")
+SEARCH_PARAM_NAMES = tuple(field.alias or name for name, field in SearchParams.model_fields.items())
 
 
-def check_params(params: QueryParams, allowed: Iterable[str] = SEARCH_PARAMS, unknown_ok: bool = False) -> None:
-    """Refuse parameters the endpoint does not know (unless `unknown_ok`), and any given more than once."""
-    known = set(allowed)
-    for name in params:
-        if name not in known and not unknown_ok:
-            shown = name[:40]
-            raise QueryError(shown, f"unknown parameter {shown!r}; the parameters are {', '.join(sorted(known))}")
-    for name in known:
-        if len(params.getlist(name)) > 1:
-            raise QueryError(name, f"given {len(params.getlist(name))} times; give it once")
-    if "exact" in known and params.get("exact", "false") not in ("true", "false"):
-        raise QueryError("exact", f"expected true or false, got {params['exact'][:40]!r}")
-
-
-def check_page_params(
-    q: str | None, k: str | None, source: str | None, date_from: str | None, to: str | None, lang: str | None,
-    mode: str | None,
-) -> None:
-    """The page's parameters when it runs no search (no query): checked as for a search all the same."""
-    if q and len(q) > SETTINGS.max_query_chars:
-        raise QueryError("q", f"the query is {len(q)} characters long; the limit is {SETTINGS.max_query_chars}")
-    make_request("-", k, source, date_from, to, lang, mode)
-
-
-def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "string", "maxLength": 0}], "description": "empty: no filter"}
-
-
-def _param_schemas(settings: Settings) -> dict[str, dict[str, Any]]:
-    return {
-        "q": {"type": "string", "minLength": 1, "maxLength": settings.max_query_chars},
-        "k": {"type": "integer", "minimum": 1, "maximum": settings.max_k, "default": settings.default_k},
-        "source": {"type": "string", "maxLength": settings.max_query_chars},
-        "from": _or_empty({"type": "string", "format": "date"}),
-        "to": _or_empty({"type": "string", "format": "date"}),
-        "lang": _or_empty({"type": "string", "pattern": f"^{_LANG.pattern}$"}),
-        "mode": {"type": "string", "enum": list(MODES), "default": MODES[0]},
-        "exact": {"type": "boolean", "default": False},
-    }
-
-
-def _error_response(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
-    }
-
-
-def precise_openapi(app: FastAPI, settings: Settings) -> None:
-    """Replace `app.openapi` with one whose search parameters carry the enforced constraints."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes
-        )
-        schemas = _param_schemas(settings)
-        for path, operations in schema.get("paths", {}).items():
-            for operation in operations.values():
-                for param in operation.get("parameters", []):
-                    if param.get("in") == "query" and param["name"] in schemas:
-                        param["schema"] = dict(schemas[param["name"]])
-                        if path == "/api/search" and param["name"] == "q":
-                            param["required"] = True
-                        elif param["name"] == "q":  # the page: no query shows the search box
-                            param["schema"].pop("minLength")
-                    elif param.get("in") == "header":  # a header is a string or absent, never null
-                        param["schema"] = {"type": "string"}
-                responses = operation.setdefault("responses", {})
-                responses.pop("422", None)
-                responses["413"] = _error_response("the request body is over TRACUU_MAX_REQUEST_BYTES")
-                responses["414"] = _error_response("the request line is over TRACUU_MAX_REQUEST_BYTES")
-                bad = _error_response("a bad parameter (the body names it)")
-                if path == "/":
-                    bad["content"]["text/html"] = {"schema": {"type": "string"}}
-                responses.setdefault("400", bad)
-                responses["400"]["content"] = {**bad["content"], **responses["400"].get("content", {})}
-        for name in ("HTTPValidationError", "ValidationError"):
-            schema.get("components", {}).get("schemas", {}).pop(name, None)
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+def refuse_repeated(request: Request) -> None:
+    """A dependency: a search parameter given more than once is an error, never silently the last one."""
+    for name in SEARCH_PARAM_NAMES:
+        given = len(request.query_params.getlist(name))
+        if given > 1:
+            raise QueryError(name, f"given {given} times; give it once", "repeated_search_param")

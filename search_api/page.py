@@ -3,11 +3,13 @@ highlighter has already escaped, are marked safe."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+
+from retrieval.contract import SearchResult
 
 _ENV = Environment(loader=PackageLoader("search_api", "templates"), autoescape=select_autoescape(default=True))
 
@@ -25,22 +27,19 @@ def _web_url(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("http://", "https://")) else None
 
 
-def render_page(form: dict[str, str], result: dict[str, Any] | None, error: str | None, sources: list[str]) -> str:
-    params = {
-        "q": form["q"],
-        "source": form["source"],
-        "from": form["from"],
-        "to": form["to"],
-        "mode": form["mode"],
-        "k": form["k"],
-    }
-    active = {k: v for k, v in params.items() if v}
+FORM_FIELDS = ("q", "source", "from", "to", "mode", "k")  # kept in the page's links; the rest is dropped
+
+
+def render_page(query: Mapping[str, str], result: SearchResult | None, error: str | None, sources: list[str]) -> str:
+    """The page for the URL's parameters `query` (as typed, shown back in the form) and its result or error."""
+    form = {name: query.get(name, "") for name in FORM_FIELDS}
+    active = {k: v for k, v in form.items() if v}
     json_link = "/api/search?" + urlencode(active) if form["q"] else None
-    exact_link = "/?" + urlencode({**active, "exact": "true"}) if result and result.get("interpreted_query") else None
+    exact_link = "/?" + urlencode({**active, "exact": "true"}) if result and result.interpreted_query else None
     hits = []
-    for hit in (result or {}).get("hits", []):
-        shown = {"url": _web_url(hit["url"]), "snippet": Markup(hit["snippet"]), "date_vi": _vi_date(hit["published"])}
-        hits.append({**hit, **shown})
+    for hit in result.hits if result else []:
+        shown = {"url": _web_url(hit.url), "snippet": Markup(hit.snippet), "date_vi": _vi_date(hit.published)}
+        hits.append({**hit.model_dump(), **shown})
     return _ENV.get_template("index.html").render(
         form=form, result=result, hits=hits, error=error, sources=sources, json_link=json_link, exact_link=exact_link
     )

@@ -17,8 +17,9 @@ import logging
 import threading
 from pathlib import Path
 
-from indexer import layout
-from search_api.searcher import ModelMismatch, Searcher
+from indexer.format import layout
+from retrieval.searcher import ModelMismatch, Searcher
+from tracuu.settings import Settings
 
 log = logging.getLogger("tracuu.reload")
 
@@ -26,10 +27,11 @@ log = logging.getLogger("tracuu.reload")
 class LiveSearcher:
     """Holds the served Searcher and replaces it when DIR/current moves."""
 
-    def __init__(self, index_dir: Path, searcher: Searcher, model: str | None = None, interval_s: float = 1.0) -> None:
+    def __init__(self, index_dir: Path, searcher: Searcher, model: str | None, settings: Settings) -> None:
         self.index_dir = index_dir
         self.model = model
-        self.interval_s = interval_s
+        self.settings = settings
+        self.interval_s = settings.reload_interval_s
         self.last_error: str | None = None
         self._searcher = searcher
         self._reload_lock = threading.Lock()  # one load at a time; readers never take it
@@ -64,11 +66,11 @@ class LiveSearcher:
 
     def _open(self, old: Searcher) -> Searcher:
         try:
-            return Searcher(self.index_dir, embedder=old.embedder)
+            return Searcher(self.index_dir, embedder=old.embedder, settings=self.settings)
         except ModelMismatch:
             if self.model is not None:  # the server was told which model to use: keep to it
                 raise
-            return Searcher(self.index_dir)  # the new version's own model
+            return Searcher(self.index_dir, settings=self.settings)  # the new version's own model
 
     def wake(self) -> None:
         """Check for a new version now (SIGHUP, POST /admin/reload)."""

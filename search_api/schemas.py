@@ -1,4 +1,4 @@
-"""Response models: they make /openapi.json precise enough for clients and fuzzers to check."""
+"""The web app's own response models (the search result is retrieval.contract.SearchResult)."""
 
 from __future__ import annotations
 
@@ -6,46 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-
-
-class AlsoPublished(BaseModel):
-    doc_id: str
-    source: str | None = None
-    published: str | None = Field(default=None, pattern=ISO_DATE)
-
-
-class Hit(BaseModel):
-    rank: int = Field(ge=1)
-    score: float
-    doc_id: str
-    chunk_id: str
-    title: str
-    source: str | None = None
-    url: str | None = None
-    published: str | None = Field(default=None, pattern=ISO_DATE, description="ISO date YYYY-MM-DD, or null")
-    author: str | None = None
-    lang: str | None = None
-    text: str
-    snippet: str = Field(description="the passage, HTML-escaped, with query words in <mark>")
-    start: int = Field(ge=0, description="character offset of the passage in the article body")
-    end: int = Field(ge=0)
-    also_published: list[AlsoPublished] = Field(default_factory=list)
-
-
-class SearchResult(BaseModel):
-    query: str
-    interpreted_query: str | None = None
-    query_lang: str | None = None
-    mode: Literal["hybrid", "dense", "lexical"]
-    took_ms: float = Field(ge=0)
-    total: int = Field(ge=0)
-    hits: list[Hit]
-
 
 class ErrorBody(BaseModel):
     error: str = Field(min_length=1, description="what is wrong, naming the parameter")
-    param: str | None = None
+    param: str | None = Field(None, description="the parameter at fault, if one is")
+    code: str = Field(description="stable and machine-readable, e.g. invalid_search_k, unknown_search_param")
 
 
 class ReloadResult(BaseModel):

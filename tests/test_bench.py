@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import SHARED
 
-from bench import runner, synthetic
+from tracuu_cli.bench import runner, synthetic
 
 ZALO = SHARED / "eval" / "zalo-wikiqa-2019"
 
@@ -109,7 +109,7 @@ def test_bench_runs_end_to_end_on_a_tiny_configuration(tmp_path: Path) -> None:
 
 
 def test_bench_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    from tracuu import cli
+    from tracuu_cli import main as cli
 
     # Refused before anything is loaded or measured (a wrong check here would start a full run).
     assert cli.main(["bench", "--passages", "5"]) == 2

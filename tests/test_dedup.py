@@ -6,11 +6,12 @@ import dataclasses
 import shutil
 from pathlib import Path
 
+from searching import search
+
 from indexer.build import build_index
 from indexer.dedup import duplicate_groups
 from indexer.readers import read_articles, read_scraped_file
-from search_api.params import make_request
-from search_api.searcher import Searcher
+from retrieval.searcher import Searcher
 
 ORIGINAL = Path("corpus/002_ec4d3e1a54c06ea6.txt")
 
@@ -43,7 +44,7 @@ def test_search_shows_one_result_per_group_with_also_published(tmp_path: Path, e
     build_index([src], tmp_path / "index", embedder)
     searcher = Searcher(tmp_path / "index", embedder=embedder)
 
-    result = searcher.search(make_request("Chi bộ Khu phố 3 xây dựng tuyến phố văn minh", k=10))
+    result = search(searcher, "Chi bộ Khu phố 3 xây dựng tuyến phố văn minh", k=10)
     docs = [h["doc_id"] for h in result["hits"]]
     assert "002_ec4d3e1a54c06ea6" in docs and "ward_copy" not in docs
     hit = next(h for h in result["hits"] if h["doc_id"] == "002_ec4d3e1a54c06ea6")

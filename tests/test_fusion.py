@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search_api.fusion import convex_fusion, reciprocal_rank_fusion
+from retrieval.fusion import convex_fusion, reciprocal_rank_fusion
 
 
 def test_rrf_rewards_agreement_and_ignores_score_scales() -> None:
@@ -38,7 +38,7 @@ def test_convex_fusion_keeps_score_gaps() -> None:
 
 
 def test_spread_normalisation_measures_gaps_in_standard_deviations() -> None:
-    from search_api.fusion import spread
+    from retrieval.fusion import spread
 
     lexical = [(1, 100.0), (2, 12.0), (3, 11.0), (4, 10.0), (5, 10.0)]
     values = [v for _, v in lexical]

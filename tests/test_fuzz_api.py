@@ -1,7 +1,8 @@
 """Schemathesis against /openapi.json of a live `tracuu serve`: a few hundred generated requests,
 valid and invalid by the schema; any 5xx, undocumented status or content type, or response body
-that violates the schema fails the test. The schema is kept precise for this (search_api.hardening
-publishes the enforced constraints, search_api.schemas the response models).
+that violates the schema fails the test. The schema is precise because it comes from the models
+that validate: retrieval.contract.SearchParams for the parameters, SearchResult and the web app's own
+models (search_api.schemas) for the responses.
 
 Set TRACUU_FUZZ_EXAMPLES for a longer run (the default keeps the suite quick)."""
 

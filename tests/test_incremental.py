@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from indexer import layout
+from searching import search
+
 from indexer.build import build_index
-from search_api.params import make_request
-from search_api.searcher import Searcher
+from indexer.format import layout
+from retrieval.searcher import Searcher
 
 CORPUS = Path("corpus")
 
@@ -47,17 +48,17 @@ def test_change_remove_add(tmp_path: Path, embedder) -> None:
     assert second.articles == 5
 
     searcher = Searcher(index_dir, embedder=embedder)
-    docs = {h["doc_id"] for h in searcher.search(make_request("xây dựng Đảng", k=100))["hits"]}
+    docs = {h["doc_id"] for h in search(searcher, "xây dựng Đảng", k=100)["hits"]}
     assert "004_900d24731e0b2397" not in docs
-    bridge = make_request("cầu treo bắc qua sông Bến Hải", k=1)
-    top_bridge = searcher.search(bridge)["hits"][0]
+    bridge = "cầu treo bắc qua sông Bến Hải"
+    top_bridge = search(searcher, bridge, k=1)["hits"][0]
     assert top_bridge["doc_id"] == "005_new" and top_bridge["published"] == "2024-05-06"
-    top = searcher.search(make_request("Vĩnh Bảo trồng mới cây xanh ven đê", k=1))["hits"][0]
+    top = search(searcher, "Vĩnh Bảo trồng mới cây xanh ven đê", k=1)["hits"][0]
     assert top["doc_id"] == "003_c32edca671531721" and "2.000 cây xanh" in top["text"]
 
     # Unchanged passages keep their ids and vectors: the same query scores them the same.
     third = build_index([src], index_dir, embedder)
     assert third.embedded_articles == 0 and third.reused_articles == 5
-    again = Searcher(index_dir, embedder=embedder).search(bridge)["hits"][0]
+    again = search(Searcher(index_dir, embedder=embedder), bridge, k=1)["hits"][0]
     assert (again["chunk_id"], again["score"]) == (top_bridge["chunk_id"], top_bridge["score"])
     assert len(list(index_dir.glob(layout.VERSION_PREFIX + "*"))) <= 1 + layout.KEEP_OLD_VERSIONS

@@ -8,9 +8,9 @@ import bm25s
 import numpy as np
 import pytest
 
-from indexer import lexical
-from indexer.lexical import LexicalIndex, build_lexical, passage_tokens
-from tracuu.tokens import query_tokens
+from indexer.format import lexical
+from indexer.format.lexical import LexicalIndex, build_lexical, passage_tokens
+from tracuu.text.tokens import query_tokens
 
 PASSAGES = [
     ("Đảng bộ thị xã", "Kết nạp 120 đảng viên mới, vượt chỉ tiêu đề ra."),

@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import CORPUS, ROOT, LiveServer, copy_index
+from searching import search
 
-from indexer import layout
-from search_api.params import make_request
-from search_api.searcher import Searcher
+from indexer.format import layout
+from retrieval.searcher import Searcher
 
 NEW_ARTICLE = {
     "id": "live-reload-1",
@@ -47,7 +47,7 @@ def fingerprint(result: dict) -> list[tuple]:
 def expected_answers(index_dir: Path, embedder) -> tuple[str, dict]:
     searcher = Searcher(index_dir, embedder=embedder)
     try:
-        answers = {(q, m): fingerprint(searcher.search(make_request(q, 5, mode=m))) for q, m in REQUESTS}
+        answers = {(q, m): fingerprint(search(searcher, q, 5, mode=m)) for q, m in REQUESTS}
     finally:
         searcher.close()
     return searcher.version, answers
@@ -91,7 +91,7 @@ def test_publish_while_serving_loses_no_request_and_mixes_no_versions(
         while len(records) < 2 * CLIENTS:  # the stream is flowing
             time.sleep(0.05)
         env = {**os.environ, "TRACUU_THREADS": "1"}
-        cmd = [sys.executable, "-m", "tracuu.cli", "index", str(CORPUS), str(extra), "--index", str(index_dir)]
+        cmd = [sys.executable, "-m", "tracuu_cli.main", "index", str(CORPUS), str(extra), "--index", str(index_dir)]
         run = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
         assert run.returncode == 0, run.stderr
         published = os.lstat(index_dir / layout.CURRENT).st_mtime  # when the new `current` link was swapped in

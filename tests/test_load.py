@@ -30,6 +30,7 @@ def private_bytes(pid: int) -> int:
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"no RssAnon for process {pid}")
 
+
 QUERIES = [
     "kết nạp đảng viên mới",
     "ket nap dang vien moi",

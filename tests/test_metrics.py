@@ -76,7 +76,7 @@ def two_workers(sample_index: Path, tmp_path_factory: pytest.TempPathFactory) ->
     tmp = tmp_path_factory.mktemp("workers")
     port = free_port()
     env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(tmp / "metrics"))
-    cmd = [sys.executable, "-m", "tracuu.cli", "serve", "--index", str(sample_index), "--port", str(port)]
+    cmd = [sys.executable, "-m", "tracuu_cli.main", "serve", "--index", str(sample_index), "--port", str(port)]
     log = (tmp / "server.log").open("wb")
     proc = subprocess.Popen([*cmd, "--workers", "2"], stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"

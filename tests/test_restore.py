@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from indexer.readers import read_articles
-from tracuu.lang import detect_query_language
-from tracuu.restore import ToneModel, is_vietnamese_syllable
+from tracuu.text.lang import detect_query_language
+from tracuu.text.restore import ToneModel, is_vietnamese_syllable
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.article import Article
+from indexer.format.records import Article
 from indexer.scraped import parse_scraped_text
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -17,8 +17,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 EXPECTED_METADATA = [
     (
         "000_8120bada2dc3097c",
-        "Năm 2021: Công tác xây dựng Đảng của Đảng bộ thị xã Quảng Trị đạt được kết quả toàn diện "
-        "trên các lĩnh vực",
+        "Năm 2021: Công tác xây dựng Đảng của Đảng bộ thị xã Quảng Trị đạt được kết quả toàn diện trên các lĩnh vực",
         "Thị xã Quảng Trị",  # from the "Chi tiết tin - Thị xã Quảng Trị" header
         None,  # no dateline; the related list's "(22/03/2022)" dates are not this article's
         "Ngọc Lan",  # "Bài, ảnh: Ngọc Lan"

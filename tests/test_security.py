@@ -19,11 +19,11 @@ from conftest import CORPUS, LiveServer, copy_index
 from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
 
-from indexer import layout
 from indexer.build import build_index
+from indexer.format import layout
 from search_api.app import create_app
-from tracuu.cli import build_parser
 from tracuu.settings import Settings
+from tracuu_cli.main import build_parser
 
 TOKEN = "s3cret-token-for-tests"
 XSS_TITLE = '<script>alert("title")</script> Cầu "><img src=x onerror=alert(1)> Bến Hải'

@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from tracuu.textnorm import fold, fold_by_decomposition, has_marks, normalise, words
-from tracuu.tokens import document_tokens, query_tokens
+from tracuu.text.normalise import fold, fold_by_decomposition, has_marks, normalise, words
+from tracuu.text.tokens import document_tokens, query_tokens
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""BM25 over syllable tokens (see tracuu.tokens), written into each index version beside FAISS.
+"""BM25 over syllable tokens (see tracuu.text.tokens), written into each index version beside FAISS.
 
 bm25s has no incremental update, so each version rebuilds it from the store's passage texts:
 tokenising is cheap next to embedding, and the store already holds every passage.
@@ -22,7 +22,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from tracuu.tokens import document_tokens, query_tokens
+from tracuu.text.tokens import document_tokens, query_tokens
 
 LEXICAL_DIR = "lexical"
 ROW_IDS = "row_ids.npy"

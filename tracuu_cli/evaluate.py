@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from search_api.params import SearchRequest
-from search_api.searcher import Searcher
-from tracuu.textnorm import fold, fold_every_other_marked_word
+from retrieval.contract import SearchParams, limited
+from retrieval.searcher import Searcher
+from tracuu.settings import Settings
+from tracuu.text.normalise import fold, fold_every_other_marked_word
 
 Ranker = Callable[[str], list[str]]  # query -> article ids, best first
 PASSAGE_DEPTH = 300  # passages fetched per query, enough for 100 distinct articles in practice
@@ -74,10 +75,11 @@ def distinct(doc_ids: Iterable[str], n: int = 100) -> list[str]:
 
 def searcher_ranker(searcher: Searcher, mode: str, exact: bool = False) -> Ranker:
     """Rank articles the way `tracuu search --mode MODE` does."""
+    deep = limited(SearchParams, searcher.settings, max_k=PASSAGE_DEPTH)
 
     def rank(query: str) -> list[str]:
-        result = searcher.search(SearchRequest(query=query, k=PASSAGE_DEPTH, mode=mode, exact=exact))
-        return distinct(hit["doc_id"] for hit in result["hits"])
+        result = searcher.search(deep.parse({"q": query, "k": PASSAGE_DEPTH, "mode": mode, "exact": exact}))
+        return distinct(hit.doc_id for hit in result.hits)
 
     return rank
 
@@ -110,12 +112,8 @@ def evaluate(
     return report
 
 
-def run_eval(args: argparse.Namespace) -> int:
-    from search_api.params import MODES, QueryError
-
-    if args.mode not in MODES:
-        raise QueryError("mode", f"must be one of {', '.join(MODES)}, got {args.mode!r}")
-    searcher = Searcher(Path(args.index), model=args.model)
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    searcher = Searcher(Path(args.index), model=args.model, settings=settings)
     ranker = searcher_ranker(searcher, args.mode)
     typed = fold if args.fold_queries else fold_every_other_marked_word if args.fold_half else None
     report = evaluate(ranker, load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), args.k, typed)

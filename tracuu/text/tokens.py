@@ -11,8 +11,8 @@ the content word "Đảng" (BM25's idf already discounts the common ones).
 
 from __future__ import annotations
 
-from tracuu.stopwords import STOPWORDS
-from tracuu.textnorm import fold_word, has_marks, words
+from tracuu.text.normalise import fold_word, has_marks, words
+from tracuu.text.stopwords import STOPWORDS
 
 
 def _views(syllables: list[str], folded_only: bool) -> list[str]:

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from indexer.article import Article
-from indexer.chunking import Passage
+from indexer.format.records import Article, Passage
 
 STORE_FILE = "store.sqlite"
 
@@ -163,22 +162,16 @@ class Store:
         lang: str | None = None,
     ) -> list[int]:
         """Passage ids whose article matches every given filter (None means no filter)."""
-        clauses, args = [], []
-        if source:
-            clauses.append("a.source = ? COLLATE NOCASE")
-            args.append(source)
-        if date_from:
-            clauses.append("a.published >= ?")
-            args.append(date_from)
-        if date_to:
-            clauses.append("a.published <= ?")
-            args.append(date_to)
-        if lang:
-            clauses.append("a.lang = ?")
-            args.append(lang)
-        where = " AND ".join(clauses) or "1"
+        conditions = (
+            ("a.source = ? COLLATE NOCASE", source),
+            ("a.published >= ?", date_from),
+            ("a.published <= ?", date_to),
+            ("a.lang = ?", lang),
+        )
+        given = [(clause, value) for clause, value in conditions if value]
+        where = " AND ".join(clause for clause, _ in given) or "1"
         sql = f"SELECT p.id FROM passages p JOIN articles a USING (doc_id) WHERE {where}"
-        return [r[0] for r in self.conn.execute(sql, args)]
+        return [r[0] for r in self.conn.execute(sql, [value for _, value in given])]
 
     def sources(self) -> list[tuple[str, int]]:
         return self.conn.execute(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from tracuu.textnorm import fold, has_marks, normalise
+from tracuu.text.normalise import fold, has_marks, normalise
 
 RESTORE_FILE = "restore.json"
 _SYLLABLE = re.compile(r"\w+", re.UNICODE)
@@ -61,10 +61,8 @@ QUERY_PHRASES = (
 QUERY_PHRASE_WEIGHT = 20
 # A query whose Vietnamese-looking syllables carry marks this often or more was typed with marks and is
 # left alone; below it, the unmarked ones are restored around the marked ones ("kết nap dang vien").
-# Typed questions: share of syllables with marks 0.83 median, 0.6 at the 5th percentile (zalo-wikiqa-2019).
-# With 0.6, no query of zalo or of the vi-news title set is changed as written, and with the marks of every
-# second marked word stripped (`tracuu eval --fold-half`) nDCG@10 goes 0.866 -> 0.903 on zalo and
-# 0.900 -> 0.940 on the vi-news titles (README, Search quality).
+# Chosen so that questions typed with marks are never changed while half-marked ones are restored
+# (`tracuu eval --fold-half`; docs/quality.md).
 PARTIALLY_MARKED_BELOW = 0.6
 
 

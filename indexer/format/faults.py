@@ -9,7 +9,8 @@ Stages, in the order a run reaches them: `read` (an article has been read), `sto
 version's SQLite store is being written), `embed` (embedding starts), `faiss` (the FAISS index and
 vectors are on disk), `manifest` (the version is complete, not yet published), `publish` (renamed
 to v-*, `current` not yet switched), `swap` (the new `current` link exists beside the old one).
-Unset, which is always the case outside tests, a stage costs one environment lookup.
+Unset, which is always the case outside tests, a stage costs one environment lookup. This hook is the
+only place the indexer reads the environment itself; settings come down as `tracuu.settings.Settings`.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ from functools import lru_cache
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
+from tracuu.text.normalise import has_marks, words
+from tracuu.text.restore import is_vietnamese_syllable
+
 DetectorFactory.seed = 0
 
 
@@ -30,9 +33,6 @@ def detect_query_language(query: str, restored: bool = False) -> str | None:
     and an ASCII query with words no Vietnamese syllable can spell ('party', 'building') is
     English unless langdetect is sure of something else.
     """
-    from tracuu.restore import is_vietnamese_syllable
-    from tracuu.textnorm import has_marks, words
-
     if restored or has_marks(query):
         return "vi"
     tokens = [w for w in words(query) if not w.isdigit()]

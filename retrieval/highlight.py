@@ -11,8 +11,8 @@ import html
 import re
 from functools import lru_cache
 
-from tracuu.stopwords import FOLDED_STOPWORDS, STOPWORDS
-from tracuu.textnorm import fold, fold_word, has_marks, normalise, words
+from tracuu.text.normalise import fold, fold_word, has_marks, normalise, words
+from tracuu.text.stopwords import FOLDED_STOPWORDS, STOPWORDS
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tracuu.textnorm import fold
+from tracuu.text.normalise import fold
 
 STOPWORDS: frozenset[str] = frozenset(
     [

@@ -7,7 +7,8 @@
 
 A new version is built in a temporary directory, renamed to `v-<stamp>`, and published by
 renaming a new symlink over `current` (rename(2) is atomic), so readers see the old version
-or the new one, never a half-written one, and a crash at any point leaves `current` intact.
+or the new one, never a half-written one, and a crash at any point leaves `current` intact
+(docs/format.md describes the whole directory).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from indexer.faults import fault_point
+from indexer.format.faults import fault_point
 
 FORMAT_VERSION = 2  # of a version directory's files; readers refuse other formats
 CURRENT = "current"

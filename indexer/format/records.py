@@ -1,4 +1,4 @@
-"""The article record every reader produces and every later stage consumes."""
+"""The records a version stores: articles as the readers produce them, and their passages."""
 
 from __future__ import annotations
 
@@ -24,3 +24,13 @@ class Article:
     lang: str | None = None
     origin: str = ""  # where it was read from: "path" or "path:line"
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of an article: text == article_text[start:end]."""
+
+    chunk_no: int
+    text: str
+    start: int
+    end: int

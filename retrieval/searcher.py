@@ -1,4 +1,4 @@
-"""The query side: load an index once, answer SearchRequests with ranked passages.
+"""The query side: load an index once, answer SearchParams with ranked passages.
 
 One result object serves every view: `tracuu search --json` prints it, `GET /api/search`
 returns it, and the web page renders it.
@@ -11,38 +11,33 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from indexer import ann, layout
-from indexer.lexical import LexicalIndex
-from indexer.store import STORE_FILE, PassageRow, Store
-from search_api.fusion import NORMALISERS, convex_fusion, reciprocal_rank_fusion
-from search_api.highlight import highlight
-from search_api.params import SearchRequest
-from tracuu.lang import detect_query_language
-from tracuu.restore import RESTORE_FILE, ToneModel
-from tracuu.settings import SETTINGS
-from tracuu.textnorm import fold
-
-if TYPE_CHECKING:
-    from models.embedder import Embedder
-
+from indexer.format import ann, layout
+from indexer.format.lexical import LexicalIndex
+from indexer.format.store import STORE_FILE, PassageRow, Store
+from models.embedder import Embedder, backend_of
+from retrieval.contract import AlsoPublished, Hit, SearchParams, SearchResult
+from retrieval.fusion import NORMALISERS, convex_fusion, reciprocal_rank_fusion
+from retrieval.highlight import highlight
+from tracuu.settings import Settings
+from tracuu.text.lang import detect_query_language
+from tracuu.text.normalise import fold
+from tracuu.text.restore import RESTORE_FILE, ToneModel
 
 FUSION_DEPTH = 100  # candidates per leg whose scores set the normalisation (more are fetched when k asks)
 COLLAPSE_SLACK = 20
 FILTER_CACHE = 16  # filters whose allowed passage ids are kept (at most 8 MB each at 1M passages)
-# Of the lexical leg in hybrid fusion, the dense leg has the rest (README, Search quality). English queries too:
-# the folded view matches the Vietnamese names they type without marks ("Vinh Bao"), which the dense leg misses
-# (eval/sample English questions: success@1 0.84 with weight 0.1, 0.96 with 0.4).
+# Of the lexical leg in hybrid fusion, the dense leg has the rest. English queries too: the folded view matches
+# the Vietnamese names they type without marks ("Vinh Bao"), which the dense leg misses (docs/quality.md).
 LEXICAL_WEIGHT = 0.4
-# Hybrid re-ranks with the query vector moved this far towards the first fused passage's vector (README,
-# Search quality: +0.015 nDCG@10 on zalo-wikiqa-2019, -0.0005 / -0.002 with / without tone marks on the vi-news
-# known-item set); 0 turns it off.
+# Hybrid re-ranks with the query vector moved this far towards the first fused passage's vector (pseudo-relevance
+# feedback, chosen on two sets: docs/quality.md); 0 turns it off.
 FEEDBACK_WEIGHT = 0.5
-# Lexical-only candidates re-scored by the feedback step: the first 20 gave the same nDCG@10 as all 100 on both
-# sets, and each is a read from vectors.npy (about 0.1 ms from disk when the file is not in the page cache).
+# Lexical-only candidates re-scored by the feedback step: each is a read from vectors.npy (from disk when the file
+# is not in the page cache), and more than 20 changed no result on either set (docs/quality.md).
 FEEDBACK_LEXICAL_DEPTH = 20
 
 
@@ -66,7 +61,9 @@ class Searcher:
         model: str | None = None,
         fusion: str = "spread",
         feedback: float = FEEDBACK_WEIGHT,
+        settings: Settings | None = None,
     ) -> None:
+        self.settings = settings = settings or Settings()
         self.index_dir = index_dir
         if fusion not in (*NORMALISERS, "rrf"):
             raise ValueError(f"unknown fusion {fusion!r}")
@@ -74,10 +71,10 @@ class Searcher:
         self.feedback = feedback
         self.version_dir = layout.current_version(index_dir)
         self.manifest = layout.read_manifest(self.version_dir)
-        self.embedder = embedder or _load_embedder(self.manifest, model)
+        self.embedder = embedder or _load_embedder(self.manifest, model, settings)
         _check_model(self.manifest, self.embedder, self.index_dir)
-        self._encode_query = _lru_cached(self.embedder.encode_query, SETTINGS.query_cache)
-        self.index = ann.load_index(self.version_dir)
+        self._encode_query = _lru_cached(self.embedder.encode_query, settings.query_cache)
+        self.index = ann.open_vector_index(self.version_dir)
         self.store = Store(self.version_dir / STORE_FILE)
         self.lexical = LexicalIndex(self.version_dir)
         self.tones = ToneModel.load(self.version_dir / RESTORE_FILE)
@@ -92,41 +89,38 @@ class Searcher:
     def close(self) -> None:
         self.store.close()
 
-    def search(self, request: SearchRequest) -> dict[str, Any]:
+    def search(self, params: SearchParams) -> SearchResult:
         started = time.perf_counter()
-        interpreted = None if request.exact else self.tones.restore(request.query)
-        query = interpreted or request.query
-        query_lang = detect_query_language(request.query, restored=interpreted is not None)
-        allowed = self._allowed_ids(request)
-        depth = request.k * 2 + COLLAPSE_SLACK  # room to drop copies and still return k hits
-        candidates = self._rank(query, request.mode, depth, allowed)
-        kept = _collapse_copies(candidates, self.store.passages([c.id for c in candidates]), request.k)
+        interpreted = None if params.exact else self.tones.restore(params.q)
+        query = interpreted or params.q
+        query_lang = detect_query_language(params.q, restored=interpreted is not None)
+        allowed = self._allowed_ids(params)
+        depth = params.k * 2 + COLLAPSE_SLACK  # room to drop copies and still return k hits
+        candidates = self._rank(query, params.mode, depth, allowed)
+        kept = _collapse_copies(candidates, self.store.passages([c.id for c in candidates]), params.k)
         copies = self.store.copies(row.dup_group for _, row in kept)
-        marked = f"{request.query} {interpreted}" if interpreted else request.query
-        hits = []
-        for rank, (candidate, row) in enumerate(kept, 1):
-            hit = self._hit(rank, candidate, row, marked)
-            hit["also_published"] = [
-                {"doc_id": d, "source": src, "published": pub}
-                for d, src, pub in copies.get(row.dup_group, [])
-                if d != row.doc_id
-            ]
-            hits.append(hit)
-        return {
-            "query": request.query,
-            "interpreted_query": interpreted,
-            "query_lang": query_lang,
-            "mode": request.mode,
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
-            "total": len(hits),
-            "hits": hits,
-        }
+        marked = f"{params.q} {interpreted}" if interpreted else params.q
+        hits = [
+            self._hit(rank, candidate, row, marked, copies.get(row.dup_group, []))
+            for rank, (candidate, row) in enumerate(kept, 1)
+        ]
+        return SearchResult(
+            query=params.q,
+            interpreted_query=interpreted,
+            query_lang=query_lang,
+            mode=params.mode,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            total=len(hits),
+            hits=hits,
+        )
 
-    def _allowed_ids(self, request: SearchRequest) -> np.ndarray | None:
+    def _allowed_ids(self, params: SearchParams) -> np.ndarray | None:
         """Passage ids passing the filters, or None when no filter is set."""
-        if not (request.source or request.date_from or request.date_to or request.lang):
+        if not (params.source or params.date_from or params.date_to or params.lang):
             return None
-        return self._filtered_ids(request.source, request.date_from, request.date_to, request.lang)
+        date_from = params.date_from.isoformat() if params.date_from else None
+        date_to = params.date_to.isoformat() if params.date_to else None
+        return self._filtered_ids(params.source, date_from, date_to, params.lang)
 
     def _rank(self, query: str, mode: str, depth: int, allowed: np.ndarray | None) -> list[Candidate]:
         """The best `depth` passages for `query` in `mode`."""
@@ -189,23 +183,26 @@ class Searcher:
         return [(int(ids[i]), float(scores[i])) for i in order]
 
     @staticmethod
-    def _hit(rank: int, candidate: Candidate, row: PassageRow, query: str) -> dict[str, Any]:
-        return {
-            "rank": rank,
-            "score": round(candidate.score, 4),
-            "doc_id": row.doc_id,
-            "chunk_id": f"{row.doc_id}#{row.chunk_no}",
-            "title": row.title,
-            "source": row.source,
-            "url": row.url,
-            "published": row.published,
-            "author": row.author,
-            "lang": row.lang,
-            "text": row.text,
-            "snippet": highlight(row.text, query),
-            "start": row.start,
-            "end": row.end,
-        }
+    def _hit(rank: int, candidate: Candidate, row: PassageRow, query: str, copies: list[tuple]) -> Hit:
+        return Hit(
+            rank=rank,
+            score=round(candidate.score, 4),
+            doc_id=row.doc_id,
+            chunk_id=f"{row.doc_id}#{row.chunk_no}",
+            title=row.title,
+            source=row.source,
+            url=row.url,
+            published=row.published,
+            author=row.author,
+            lang=row.lang,
+            text=row.text,
+            snippet=highlight(row.text, query),
+            start=row.start,
+            end=row.end,
+            also_published=[
+                AlsoPublished(doc_id=d, source=src, published=pub) for d, src, pub in copies if d != row.doc_id
+            ],
+        )
 
 
 def _collapse_copies(
@@ -269,11 +266,10 @@ def _lru_cached(encode: Callable[[str], np.ndarray], size: int) -> Callable[[str
     return cached
 
 
-def _load_embedder(manifest: dict[str, Any], model: str | None) -> Embedder:
+def _load_embedder(manifest: dict[str, Any], model: str | None, settings: Settings) -> Embedder:
     """The model the index was built with, on the backend it was built with (vectors must match)."""
-    from models.embedder import Embedder, backend_of
-
-    return Embedder.load(model or manifest["model"]["name"], backend=backend_of(manifest["model"]))
+    name = model or manifest["model"]["name"]
+    return Embedder.load(name, backend=backend_of(manifest["model"]), settings=settings)
 
 
 def _check_model(manifest: dict[str, Any], embedder: Embedder, index_dir: Path) -> None:

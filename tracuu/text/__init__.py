@@ -1,0 +1,1 @@
+"""Vietnamese text: normalisation, tokens, stop words, tone-mark restoration, language."""

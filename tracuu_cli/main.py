@@ -1,0 +1,216 @@
+"""`tracuu`: the command line. Bad input gets one line on stderr and a non-zero exit.
+
+The settings are read from the environment once, here, and passed down. Each command imports what
+it runs inside its function: `tracuu --help` or a bad argument should not wait for faiss, the embedding
+runtime or the web stack to load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+from indexer.format.layout import IndexBusy, IndexNotFound, IndexWriteError
+from indexer.readers import SourceError
+from retrieval.contract import MODES, QueryError, SearchParams, SearchResult, limited
+from tracuu.settings import Settings, SettingsError
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+class UsageError(Exception):
+    """A command line argparse refused; reported in one line like every other bad input."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
+    print(f"tracuu: error: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
+    from models.embedder import Embedder
+
+    embedder = Embedder.load(args.model, settings=settings)
+    print(json.dumps(embedder.identity, ensure_ascii=False))
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from indexer.build import build_index
+    from indexer.chunking import ChunkingParams
+    from models.embedder import Embedder
+
+    embedder = Embedder.load(args.model, settings=settings)
+    params = ChunkingParams(max_tokens=args.max_tokens)
+    sources = [Path(s) for s in args.sources]
+    summary = build_index(
+        sources, Path(args.index), embedder, params, args.batch_size, strict=args.strict, settings=settings
+    )
+    print(summary.line())
+    return 0
+
+
+def search_params(args: argparse.Namespace, settings: Settings) -> SearchParams:
+    """The search contract's model, built from the options `add_search_options` declared."""
+    given = {name: getattr(args, name) for name in SEARCH_OPTIONS if getattr(args, name, None) is not None}
+    return limited(SearchParams, settings).parse({"q": args.query, **given})
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from retrieval.searcher import Searcher
+
+    params = search_params(args, settings)
+    result = Searcher(Path(args.index), model=args.model, settings=settings).search(params)
+    if args.json:
+        print(result.model_dump_json())
+    else:
+        _print_hits(result)
+    return 0
+
+
+def _print_hits(result: SearchResult) -> None:
+    if result.interpreted_query:
+        print(f"Kết quả cho: {result.interpreted_query}")
+    print(f"{result.total} kết quả ({result.took_ms} ms)")
+    for hit in result.hits:
+        meta = " · ".join(x for x in (hit.source, hit.published, hit.author) if x)
+        print(f"\n{hit.rank}. [{hit.score:.3f}] {hit.title}  ({meta})")
+        text = hit.text.replace("\n", " ")
+        print(f"   {text[:300]}{'…' if len(text) > 300 else ''}")
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from search_api.server import serve
+
+    serve(Path(args.index), settings, host=args.host, port=args.port, model=args.model, workers=args.workers)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from tracuu_cli.evaluate import run_eval
+
+    return run_eval(args, settings)
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from tracuu_cli.bench.runner import run_bench
+
+    return run_bench(args, settings)
+
+
+# Every search parameter but the query (the positional QUERY), by its API name.
+SEARCH_OPTIONS = {field.alias or name: field for name, field in SearchParams.model_fields.items() if name != "q"}
+
+
+def add_search_options(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:
+    """One option per search parameter of the contract (`-k`, `--from`, ...): names, help and defaults come
+    from retrieval.contract.SearchParams, and the model validates the values, as for the API."""
+    for name, field in SEARCH_OPTIONS.items():
+        if names is not None and name not in names:
+            continue
+        flag = "-k" if name == "k" else f"--{name}"
+        shown = f" (default {field.default})" if field.default not in (None, False) else ""
+        if field.annotation is bool or field.annotation == "bool":
+            parser.add_argument(flag, dest=name, action="store_true", default=None, help=field.description)
+        else:
+            choices = f"; one of {', '.join(MODES)}" if name == "mode" else ""
+            parser.add_argument(flag, dest=name, default=None, help=f"{field.description}{choices}{shown}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="tracuu", description="Semantic search over Vietnamese report articles.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    p = sub.add_parser("model", help="prepare the embedding model (the embedded default needs no download)")
+    p.add_argument("--model", default=None, help="sentence-transformers model name or path (default: built in)")
+    p.set_defaults(func=cmd_model)
+
+    p = sub.add_parser("index", help="index articles (.txt, .jsonl files or directories) into DIR")
+    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("--index", required=True, metavar="DIR")
+    p.add_argument("--model", default=None, help="sentence-transformers model name or path (default: built in)")
+    p.add_argument("--max-tokens", type=int, default=200, help="passage size in model tokens (default 200)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--strict", action="store_true", help="stop on any bad source item instead of skipping it")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="search an index")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--index", required=True, metavar="DIR")
+    add_search_options(p)
+    p.add_argument("--model", default=None, help="must be the model the index was built with")
+    p.add_argument("--json", action="store_true", help="print the result object as JSON")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("serve", help="serve the web page and the HTTP API")
+    p.add_argument("--index", required=True, metavar="DIR")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--model", default=None)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="score an index on BEIR-style queries and qrels")
+    p.add_argument("--index", required=True, metavar="DIR")
+    p.add_argument("--queries", required=True, metavar="QUERIES.jsonl")
+    p.add_argument("--qrels", required=True, metavar="QRELS.tsv")
+    p.add_argument("-k", type=int, default=10, help="cut-off of nDCG and MRR (default 10)")
+    p.add_argument("--mode", default="hybrid", choices=MODES, help="hybrid (default), dense or lexical")
+    typing = p.add_mutually_exclusive_group()
+    typing.add_argument("--fold-queries", action="store_true", help="strip tone marks from the queries first")
+    typing.add_argument("--fold-half", action="store_true", help="strip the marks of every second word that has them")
+    p.add_argument("--model", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="measure speed, memory and recall on this machine")
+    p.add_argument("--passages", type=int, default=None, help="index size(s) to measure (default: 10k, 100k, 1M)")
+    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--json", action="store_true", help="the last line of stdout is one JSON object")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        settings = Settings.from_env()
+    except (UsageError, SettingsError) as exc:
+        return _fail(str(exc))
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return func(args, settings)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except QueryError as exc:
+        return _fail(str(exc))
+    except Exception as exc:
+        return _report(exc)
+
+
+def _report(exc: Exception) -> int:
+    """Known failures in one line (a write that failed: exit 1; bad input: exit 2); anything else propagates."""
+    from retrieval.searcher import ModelMismatch  # only on failure: the searcher pulls in faiss and the model
+
+    if isinstance(exc, IndexWriteError):
+        return _fail(str(exc), EXIT_FAILURE)
+    bad_input = (SourceError, IndexNotFound, IndexBusy, ModelMismatch, FileExistsError, NotADirectoryError)
+    if isinstance(exc, bad_input):
+        return _fail(str(exc))
+    if isinstance(exc, OSError):
+        return _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), EXIT_FAILURE)
+    raise exc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
