@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 EVAL_DATA ?= ../shared/eval/zalo-wikiqa-2019
-EVAL_INDEX ?= var/eval/zalo-wikiqa-2019
+EVAL_INDEX ?= var/eval/$(notdir $(EVAL_DATA))
 
 .PHONY: run test install install-test lint model index eval eval-sample bench clean
 
@@ -41,12 +41,16 @@ test: install-test
 
 eval: model
 	$(BIN)/tracuu index $(EVAL_DATA)/corpus.jsonl --index $(EVAL_INDEX)
-	$(BIN)/python scripts/eval_table.py $(EVAL_INDEX) $(EVAL_DATA)/queries.jsonl $(EVAL_DATA)/qrels.tsv
+	$(BIN)/python scripts/eval_table.py $(EVAL_INDEX) $(EVAL_DATA)/queries.jsonl $(EVAL_DATA)/qrels.tsv \
+		$(if $(wildcard $(EVAL_DATA)/answers.jsonl),--answers $(EVAL_DATA)/answers.jsonl)
 
-# the questions written about corpus/ (eval/sample), in Vietnamese and in English, on the sample index
+# the questions written about corpus/ (eval/sample), in Vietnamese and in English, on the sample index:
+# tracuu ranking passages and ranking articles (group=article), with the answer sentence checked (answer@1)
 eval-sample: index
-	$(BIN)/python scripts/eval_table.py $(INDEX) eval/sample/queries.vi.jsonl eval/sample/qrels.tsv
-	$(BIN)/python scripts/eval_table.py $(INDEX) eval/sample/queries.en.jsonl eval/sample/qrels.tsv
+	$(BIN)/python scripts/eval_table.py $(INDEX) eval/sample/queries.vi.jsonl eval/sample/qrels.tsv \
+		--group passage --group article --answers eval/sample/answers.jsonl
+	$(BIN)/python scripts/eval_table.py $(INDEX) eval/sample/queries.en.jsonl eval/sample/qrels.tsv \
+		--group passage --group article --answers eval/sample/answers.jsonl
 
 # measures this machine (README "Performance"); BENCH_ARGS="--passages 100000 --json" for one size
 bench: model

@@ -2,28 +2,20 @@
 
 Passages overlap by one sentence so that an answer straddling a boundary is still found
 whole in one passage. Each passage keeps its character offsets in the article text so that
-callers can point back into the original.
+callers can point back into the original. Sentence boundaries come from
+``tracuu.text.sentences`` (shared with searching, which picks the answer sentence of a passage).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from indexer.format.records import Passage
+from tracuu.text.sentences import Span, sentence_spans
 
-# A sentence ends at . ! ? … (with any closing quotes/brackets) before whitespace and an
-# upper-case letter, digit or opening quote; or at a line break.
-_SENTENCE_END = re.compile(r"([.!?…][\"”’)\]]*)\s+(?=[\"“‘(\[]?(\w))|\n+")
-# "TP. Hải Phòng", "ThS. Nguyễn": a short capitalised abbreviation before the dot ends no sentence.
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-ZĐ]{1,3}|Tp|ThS|Ths|PGS|Mr|Mrs|Dr|St|Nxb)\.$")
-
-
-@dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
+__all__ = ["ChunkingParams", "Span", "chunk_text", "sentence_spans"]
 
 
 @dataclass(frozen=True)
@@ -33,35 +25,6 @@ class ChunkingParams:
 
     def as_dict(self) -> dict[str, int]:
         return {"max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences}
-
-
-def sentence_spans(text: str) -> list[Span]:
-    """Character spans of the sentences in `text`, whitespace trimmed."""
-    spans: list[Span] = []
-    pos = 0
-    for match in _SENTENCE_END.finditer(text):
-        if match.group(1):
-            next_char = match.group(2)
-            if not (next_char.isupper() or next_char.isdigit()):
-                continue
-            if _ABBREVIATION.search(text[max(pos, match.start() - 6) : match.start() + 1]):
-                continue
-            end = match.end(1)
-        else:
-            end = match.start()
-        spans.extend(_trimmed(text, pos, end))
-        pos = match.end()
-    spans.extend(_trimmed(text, pos, len(text)))
-    return spans
-
-
-def _trimmed(text: str, start: int, end: int) -> Iterator[Span]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        yield Span(start, end)
 
 
 def _split_long(text: str, span: Span, count: Callable[[str], int], limit: int) -> list[Span]:

@@ -13,7 +13,7 @@ import copy
 import functools
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
@@ -22,7 +22,10 @@ from pydantic_core import PydanticCustomError
 from tracuu.settings import Settings
 
 Mode = Literal["hybrid", "dense", "lexical"]
-MODES: tuple[str, ...] = Mode.__args__  # type: ignore[attr-defined]
+MODES: tuple[str, ...] = get_args(Mode)
+Group = Literal["passage", "article"]
+Sort = Literal["relevance", "date"]
+MAX_OFFSET = 10_000  # deep pages cost a deep ranking; nobody reads past a few pages
 LANGUAGE_CODE = r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$"
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -89,6 +92,14 @@ class SearchParams(BaseModel):
     )
     mode: Mode = Field("hybrid", description="hybrid: lexical and dense legs fused; dense or lexical alone")
     exact: bool = Field(False, description="search the query exactly as typed (no tone-mark restoration)")
+    group: Group = Field(
+        "passage", description="passage: each hit a passage; article: each hit an article with its best passages"
+    )
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="hits to skip: the page starts at offset, k hits long")
+    sort: Sort = Field("relevance", description="relevance, or date: newest first among the matches, undated last")
+    include_undated: bool = Field(
+        False, description="with a date filter (from, to), also the matching articles that state no date"
+    )
 
     @field_validator("q", mode="before")
     @classmethod
@@ -103,11 +114,11 @@ class SearchParams(BaseModel):
             raise _invalid("q", "the query is empty")
         return value.strip() if value is not None else None
 
-    @field_validator("k", mode="before")
+    @field_validator("k", "offset", mode="before")
     @classmethod
-    def _whole_number(cls, value: Any) -> Any:
+    def _whole_number(cls, value: Any, info: Any) -> Any:
         if isinstance(value, str) and not _WHOLE_NUMBER.fullmatch(value):
-            raise _invalid("k", f"expected a whole number, got {value[:_SHOWN]!r}")
+            raise _invalid(info.field_name, f"expected a whole number, got {value[:_SHOWN]!r}")
         return value
 
     @field_validator("date_from", "date_to", mode="before")
@@ -125,11 +136,11 @@ class SearchParams(BaseModel):
     def _trimmed(cls, value: str | None) -> str | None:
         return (value or "").strip() or None
 
-    @field_validator("exact", mode="before")
+    @field_validator("exact", "include_undated", mode="before")
     @classmethod
-    def _true_or_false(cls, value: Any) -> Any:
+    def _true_or_false(cls, value: Any, info: Any) -> Any:
         if isinstance(value, str) and value not in ("true", "false"):
-            raise _invalid("exact", f"expected true or false, got {value[:_SHOWN]!r}")
+            raise _invalid(info.field_name, f"expected true or false, got {value[:_SHOWN]!r}")
         return value
 
     @model_validator(mode="after")
@@ -147,6 +158,13 @@ class SearchParams(BaseModel):
             raise query_error(exc.errors()[0], cls) from None
 
 
+def _default(model: type[BaseModel], name: str, default: Any) -> Any:
+    """Field `name` of `model`, the same but with another default."""
+    info = copy.copy(model.model_fields[name])
+    info.default = default
+    return info
+
+
 def _optional(model: type[BaseModel], name: str) -> Any:
     """Field `name` of `model`, the same but not required."""
     info = copy.copy(model.model_fields[name])
@@ -162,6 +180,7 @@ class PageParams(SearchParams):
     model_config = ConfigDict(extra="ignore")
 
     q: str | None = _optional(SearchParams, "q")  # type: ignore[assignment]
+    group: Group = _default(SearchParams, "group", "article")  # a newsroom reads articles
 
     @field_validator("q", mode="before")
     @classmethod
@@ -227,7 +246,7 @@ def query_error(error: Any, model: type[BaseModel] = SearchParams) -> QueryError
     if kind == "int_parsing" or kind == "int_from_float":
         return QueryError(param, f"expected a whole number, got {shown}")
     if kind == "literal_error":
-        return QueryError(param, f"must be one of {', '.join(MODES)}, got {shown}")
+        return QueryError(param, f"must be one of {', '.join(get_args(field.annotation))}, got {shown}")
     if kind == "string_pattern_mismatch" and param == "lang":
         return QueryError(param, f"expected a language code such as 'vi' or 'en', got {shown}")
     if kind.startswith("bool"):
@@ -247,6 +266,14 @@ class AlsoPublished(BaseModel):
     published: str | None = Field(default=None, pattern=ISO_DATE)
 
 
+class Answer(BaseModel):
+    """The sentence that best answers the query, in the cleaned article text."""
+
+    start: int = Field(ge=0, description="character offset in the cleaned article text")
+    end: int = Field(ge=0)
+    text: str
+
+
 class Hit(BaseModel):
     rank: int = Field(ge=1)
     score: float
@@ -263,6 +290,35 @@ class Hit(BaseModel):
     start: int = Field(ge=0, description="character offset of the passage in the article body")
     end: int = Field(ge=0)
     also_published: list[AlsoPublished] = Field(default_factory=list)
+    answer: Answer | None = Field(None, description="the sentence of the passage that best answers the query")
+
+
+class ArticlePassage(BaseModel):
+    """One of an article's best passages (group=article)."""
+
+    chunk_id: str
+    score: float
+    text: str
+    snippet: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    answer: Answer | None = None
+
+
+class ArticleHit(Hit):
+    """An article (group=article): its best passage's fields, and its best passages (at most 3), best first."""
+
+    passages: list[ArticlePassage]
+
+
+class FacetValue(BaseModel):
+    value: str | int | None = Field(description="a source, or a year (null: articles that state no date)")
+    count: int = Field(ge=0, description="matching articles (copies of one article count once)")
+
+
+class Facets(BaseModel):
+    source: list[FacetValue] = Field(default_factory=list)
+    year: list[FacetValue] = Field(default_factory=list)
 
 
 class SearchResult(BaseModel):
@@ -273,5 +329,40 @@ class SearchResult(BaseModel):
     query_lang: str | None = Field(None, description="the detected language of the query")
     mode: Mode
     took_ms: float = Field(ge=0)
-    total: int = Field(ge=0)
-    hits: list[Hit]
+    total: int = Field(ge=0, description="matching passages (group=passage) or articles (group=article)")
+    returned: int = Field(ge=0, description="hits on this page")
+    hits: list[ArticleHit | Hit]
+    facets: Facets = Field(default_factory=Facets, description="matching articles per source and per year")
+    undated_excluded: int = Field(0, ge=0, description="matching articles left out by a date filter for having none")
+
+
+class PassageSpan(BaseModel):
+    """Where one of an article's passages lies in its text."""
+
+    chunk_id: str = Field(description="doc_id#chunk_no, as in a search hit")
+    start: int = Field(ge=0, description="character offset in the article's text")
+    end: int = Field(ge=0)
+
+
+class PassageMatch(PassageSpan):
+    """One of an article's passages matching the query."""
+
+    score: float = Field(description="the passage's hybrid score, as a search hit for the query would have")
+
+
+class ArticleView(BaseModel):
+    """One article, whole (`GET /api/articles/{doc_id}`): `text[start:end]` is each passage's text."""
+
+    doc_id: str
+    title: str
+    source: str | None = None
+    published: str | None = Field(default=None, pattern=ISO_DATE, description="ISO date YYYY-MM-DD, or null")
+    author: str | None = None
+    url: str | None = None
+    lang: str | None = None
+    text: str = Field(description="the cleaned article body")
+    passages: list[PassageSpan] = Field(description="every passage, in order")
+    also_published: list[AlsoPublished] = Field(default_factory=list)
+    highlights: list[PassageMatch] | None = Field(
+        None, description="with q: the passages that clearly match it, best first (maybe none); null without q"
+    )

@@ -19,9 +19,21 @@ from indexer.format import ann, layout
 from indexer.format.lexical import LexicalIndex
 from indexer.format.store import STORE_FILE, PassageRow, Store
 from models.embedder import Embedder, backend_of
-from retrieval.contract import AlsoPublished, Hit, SearchParams, SearchResult
+from retrieval.answers import answer_and_snippet
+from retrieval.catalog import Catalog
+from retrieval.contract import (
+    AlsoPublished,
+    Answer,
+    ArticleHit,
+    ArticlePassage,
+    Facets,
+    FacetValue,
+    Hit,
+    SearchParams,
+    SearchResult,
+)
 from retrieval.fusion import NORMALISERS, convex_fusion, reciprocal_rank_fusion
-from retrieval.highlight import highlight
+from retrieval.highlight import highlight, rarity
 from tracuu.settings import Settings
 from tracuu.text.lang import detect_query_language
 from tracuu.text.normalise import fold
@@ -29,6 +41,9 @@ from tracuu.text.restore import RESTORE_FILE, ToneModel
 
 FUSION_DEPTH = 100  # candidates per leg whose scores set the normalisation (more are fetched when k asks)
 COLLAPSE_SLACK = 20
+ARTICLE_DEPTH = 6  # candidate passages per wanted article: enough for distinct articles after grouping
+MAX_ARTICLE_PASSAGES = 3  # passages shown per article hit
+SNIPPET_CHARS = 300  # a snippet shows the answer sentence with some context, not the whole passage
 FILTER_CACHE = 16  # filters whose allowed passage ids are kept (at most 8 MB each at 1M passages)
 # Of the lexical leg in hybrid fusion, the dense leg has the rest. English queries too: the folded view matches
 # the Vietnamese names they type without marks ("Vinh Bao"), which the dense leg misses (docs/quality.md).
@@ -49,6 +64,15 @@ class ModelMismatch(RuntimeError):
 class Candidate:
     id: int
     score: float
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The query as each part of a hit needs it."""
+
+    searched: str  # tone marks restored: what the answer sentence is chosen for
+    marked: str  # as typed, then as restored: the words highlighted
+    lang: str | None
 
 
 class Searcher:
@@ -78,6 +102,8 @@ class Searcher:
         self.store = Store(self.version_dir / STORE_FILE)
         self.lexical = LexicalIndex(self.version_dir)
         self.tones = ToneModel.load(self.version_dir / RESTORE_FILE)
+        self.catalog = Catalog.load(self.store)
+        self._rare = rarity(self.lexical)  # one function per version: highlighting memoises on it
         # A version never changes, so the ids a filter allows are looked up once (SQLite returning 100k+ ids
         # took most of a filtered search at 1M passages).
         self._filtered_ids = _cached_filter_lookup(self.store)
@@ -90,48 +116,101 @@ class Searcher:
         self.store.close()
 
     def search(self, params: SearchParams) -> SearchResult:
+        """One page of hits for `params`, with what every view needs around it (total, facets, ...).
+
+        What "matches" a query, for `total` and the facets: the passages sharing a token with it (the lexical
+        leg's matches) and its FUSION_DEPTH nearest passages in the whole index (the dense leg's), each as the
+        mode uses them; a filter keeps those it allows. A filter's facet count is therefore exactly the total
+        the filtered search then reports, and hits are only ever drawn from the matches.
+        """
         started = time.perf_counter()
         interpreted = None if params.exact else self.tones.restore(params.q)
         query = interpreted or params.q
         query_lang = detect_query_language(params.q, restored=interpreted is not None)
+        asked = Asked(query, f"{params.q} {interpreted}" if interpreted else params.q, query_lang)
         allowed = self._allowed_ids(params)
-        depth = params.k * 2 + COLLAPSE_SLACK  # room to drop copies and still return k hits
-        candidates = self._rank(query, params.mode, depth, allowed)
-        kept = _collapse_copies(candidates, self.store.passages([c.id for c in candidates]), params.k)
-        copies = self.store.copies(row.dup_group for _, row in kept)
-        marked = f"{params.q} {interpreted}" if interpreted else params.q
+        grouped = params.group == "article"
+        wanted = params.offset + params.k
+        depth = wanted * (ARTICLE_DEPTH if grouped else 2) + COLLAPSE_SLACK  # room to drop copies and group
+        ranked, matches = self._rank(query, params.mode, depth, allowed)
+        matching = matches if allowed is None else np.intersect1d(matches, allowed, assume_unique=True)
+        if params.sort == "date":
+            groups = self._by_date(ranked, matching, wanted, MAX_ARTICLE_PASSAGES if grouped else 1, query)
+        else:
+            groups = _group_by_article(ranked, self.store.passages([c.id for c in ranked]), wanted, grouped)
+        page = groups[params.offset :]
+        copies = self.store.copies(rows[0][1].dup_group for rows in page)
         hits = [
-            self._hit(rank, candidate, row, marked, copies.get(row.dup_group, []))
-            for rank, (candidate, row) in enumerate(kept, 1)
+            self._hit(rank, rows, asked, copies.get(rows[0][1].dup_group, []), grouped)
+            for rank, rows in enumerate(page, params.offset + 1)
         ]
+        sources, years = self.catalog.facets(matching)
         return SearchResult(
             query=params.q,
             interpreted_query=interpreted,
             query_lang=query_lang,
             mode=params.mode,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
-            total=len(hits),
+            total=self.catalog.group_count(matching) if grouped else len(matching),
+            returned=len(hits),
             hits=hits,
+            facets=Facets(
+                source=[FacetValue(value=v, count=n) for v, n in sources],
+                year=[FacetValue(value=v, count=n) for v, n in years],
+            ),
+            undated_excluded=self._undated_excluded(params, matches),
         )
 
     def _allowed_ids(self, params: SearchParams) -> np.ndarray | None:
-        """Passage ids passing the filters, or None when no filter is set."""
+        """Passage ids passing the filters (sorted), or None when no filter is set."""
         if not (params.source or params.date_from or params.date_to or params.lang):
             return None
         date_from = params.date_from.isoformat() if params.date_from else None
         date_to = params.date_to.isoformat() if params.date_to else None
-        return self._filtered_ids(params.source, date_from, date_to, params.lang)
+        allowed = self._filtered_ids(params.source, date_from, date_to, params.lang)
+        if params.include_undated and (date_from or date_to):
+            undated = self.catalog.undated_ids(self._filtered_ids(params.source, None, None, params.lang))
+            allowed = np.union1d(allowed, undated)
+        return allowed
 
-    def _rank(self, query: str, mode: str, depth: int, allowed: np.ndarray | None) -> list[Candidate]:
-        """The best `depth` passages for `query` in `mode`."""
-        if mode == "dense":
-            return self._dense(query, depth, allowed)
+    def _undated_excluded(self, params: SearchParams, matches: np.ndarray) -> int:
+        """Matching articles that a date filter leaves out because they state no date."""
+        if params.include_undated or not (params.date_from or params.date_to):
+            return 0
+        if params.source or params.lang:
+            matches = np.intersect1d(matches, self._filtered_ids(params.source, None, None, params.lang))
+        return self.catalog.group_count(self.catalog.undated_ids(matches))
+
+    def _rank(
+        self, query: str, mode: str, depth: int, allowed: np.ndarray | None
+    ) -> tuple[list[Candidate], np.ndarray]:
+        """The best `depth` matching passages for `query` in `mode`, and every match (sorted passage ids)."""
+        if allowed is not None and len(allowed) == 0:  # nothing can match: not even embedded
+            return [], np.zeros(0, dtype=np.int64)
+        scores = self.lexical.score_query(query) if mode != "dense" else None
+        lexical_matches = self.lexical.matching_ids(scores)
+        vector = self._query_vector(query) if mode != "lexical" else None
+        leg_depth = max(FUSION_DEPTH, depth) if mode == "hybrid" else depth
+        dense_leg = self._nearest(vector, max(leg_depth, FUSION_DEPTH), allowed)
+        nearest = dense_leg if allowed is None else self._nearest(vector, FUSION_DEPTH, None)
+        dense_matches = np.unique(np.asarray([c.id for c in nearest[:FUSION_DEPTH]], dtype=np.int64))
+        matches = {"lexical": lexical_matches, "dense": dense_matches}.get(mode)
+        if matches is None:
+            matches = np.union1d(lexical_matches, dense_matches)
         if mode == "lexical":
-            return [Candidate(i, s) for i, s in self.lexical.search(query, depth, allowed)]
-        leg_depth = max(FUSION_DEPTH, depth)
-        vector = self._query_vector(query, allowed)
-        dense = [(c.id, c.score) for c in self._nearest(vector, leg_depth, allowed)]
-        lexical = self.lexical.search(query, leg_depth, allowed)
+            ranked = [Candidate(i, s) for i, s in self.lexical.top(scores, depth, allowed)]
+        elif mode == "dense":
+            ranked = dense_leg[:depth]
+        else:
+            ranked = self._fused(vector, dense_leg, self.lexical.top(scores, leg_depth, allowed))[:depth]
+        is_match = np.isin(np.asarray([c.id for c in ranked], dtype=np.int64), matches)
+        return [c for c, keep in zip(ranked, is_match, strict=True) if keep], matches
+
+    def _fused(
+        self, vector: np.ndarray | None, dense_leg: list[Candidate], lexical: list[tuple[int, float]]
+    ) -> list[Candidate]:
+        """The two legs fused, then re-ranked with pseudo-relevance feedback."""
+        dense = [(c.id, c.score) for c in dense_leg]
 
         def fuse(dense_leg: list[tuple[int, float]]) -> list[tuple[int, float]]:
             if self.fusion == "rrf":
@@ -145,17 +224,56 @@ class Searcher:
             candidates = [first, *(pid for pid, _ in dense + lexical[:FEEDBACK_LEXICAL_DEPTH])]
             moved = self._feedback_leg(vector, first, candidates)
             fused = fuse(moved) if moved else fused
-        return [Candidate(i, s) for i, s in fused[:depth]]
+        return [Candidate(i, s) for i, s in fused]
 
-    def _query_vector(self, query: str, allowed: np.ndarray | None) -> np.ndarray | None:
-        """The query's embedding, or None when no passage could match (empty index or filter): not embedded."""
-        if self.index.ntotal == 0 or (allowed is not None and len(allowed) == 0):
-            return None
-        return self._encode_query(query)
+    def _by_date(
+        self, ranked: list[Candidate], matching: np.ndarray, wanted: int, per_article: int, query: str
+    ) -> list[list[tuple[Candidate, PassageRow]]]:
+        """The first `wanted` matching articles newest first (undated last, then by relevance), each with its
+        best matching passages, scored exactly for the query."""
+        catalog = self.catalog
+        articles = catalog.articles_of(matching)
+        rank_of = {}
+        for position, candidate in enumerate(ranked):
+            rank_of.setdefault(int(catalog.articles_of([candidate.id])[0]), position)
+        shown = catalog.canonical[catalog.group_of[articles]]  # a copy's group is shown by its original
+        order = sorted(
+            set(shown.tolist()),
+            key=lambda a: (-catalog.date_key[a], rank_of.get(a, len(ranked)), catalog.doc_ids[a]),
+        )[:wanted]
+        pages = []
+        for article in order:
+            ids = matching[articles == article]
+            if not len(ids):  # the original itself does not match: show the copy that does
+                ids = matching[catalog.group_of[articles] == catalog.group_of[article]]
+            scored = self._score_passages(ids, query)[:per_article]
+            rows = self.store.passages([c.id for c in scored])
+            pages.append([(c, rows[c.id]) for c in scored if c.id in rows])
+        return [rows for rows in pages if rows]
 
-    def _dense(self, query: str, k: int, allowed: np.ndarray | None) -> list[Candidate]:
-        """Nearest passages to the query's embedding."""
-        return self._nearest(self._query_vector(query, allowed), k, allowed)
+    def _score_passages(self, ids: np.ndarray, query: str) -> list[Candidate]:
+        """The given passages best first: exact cosine to the query when it is embedded, else BM25."""
+        vector = self._query_vector(query) if self.index.ntotal else None
+        if vector is not None:
+            found, matrix = self.index.vectors_of(np.asarray(ids, dtype=np.int64))
+            if len(found):
+                scores = matrix @ vector.ravel()
+                return [Candidate(int(found[i]), float(scores[i])) for i in np.lexsort((found, -scores))]
+        scores = self.lexical.score_query(query)
+        top = dict(self.lexical.top(scores, len(ids), ids))
+        return sorted((Candidate(int(i), top.get(int(i), 0.0)) for i in ids), key=lambda c: (-c.score, c.id))
+
+    def rank(self, query: str, mode: str = "hybrid", depth: int = FUSION_DEPTH) -> list[Candidate]:
+        """The best `depth` matching passages for `query` (as searched: restore it first), as a search ranks them."""
+        return self._rank(query, mode, depth, None)[0]
+
+    def nearest(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[Candidate]:
+        """The dense leg alone: the passages nearest to the query's embedding (evaluation compares the legs)."""
+        return self._nearest(self._query_vector(query), k, allowed)
+
+    def _query_vector(self, query: str) -> np.ndarray | None:
+        """The query's embedding, or None when the index holds no vector (not embedded then)."""
+        return self._encode_query(query) if self.index.ntotal else None
 
     def _nearest(self, vector: np.ndarray | None, k: int, allowed: np.ndarray | None) -> list[Candidate]:
         """Nearest passages to a query vector (None: nothing to search); filters are applied inside FAISS so
@@ -182,61 +300,98 @@ class Searcher:
         order = np.lexsort((ids, -scores))
         return [(int(ids[i]), float(scores[i])) for i in order]
 
-    @staticmethod
-    def _hit(rank: int, candidate: Candidate, row: PassageRow, query: str, copies: list[tuple]) -> Hit:
-        return Hit(
-            rank=rank,
-            score=round(candidate.score, 4),
-            doc_id=row.doc_id,
-            chunk_id=f"{row.doc_id}#{row.chunk_no}",
-            title=row.title,
-            source=row.source,
-            url=row.url,
-            published=row.published,
-            author=row.author,
-            lang=row.lang,
-            text=row.text,
-            snippet=highlight(row.text, query),
-            start=row.start,
-            end=row.end,
-            also_published=[
+    def _hit(
+        self,
+        rank: int,
+        passages: list[tuple[Candidate, PassageRow]],
+        asked: Asked,
+        copies: list[tuple[str, str | None, str | None]],
+        grouped: bool,
+    ) -> Hit:
+        """A hit: the best passage's fields, and with `grouped` the article's best passages."""
+        row = passages[0][1]
+        shown: list[ArticlePassage] = []
+        for candidate, passage in passages:
+            view = self._passage(candidate, passage, asked)
+            if all(view.answer != other.answer for other in shown):  # overlapping passages: show a sentence once
+                shown.append(view)
+        fields = {
+            "rank": rank,
+            "doc_id": row.doc_id,
+            "title": row.title,
+            "source": row.source,
+            "url": row.url,
+            "published": row.published,
+            "author": row.author,
+            "lang": row.lang,
+            **shown[0].model_dump(),
+            "also_published": [
                 AlsoPublished(doc_id=d, source=src, published=pub) for d, src, pub in copies if d != row.doc_id
             ],
+        }
+        return ArticleHit(**fields, passages=shown) if grouped else Hit(**fields)
+
+    def _passage(self, candidate: Candidate, row: PassageRow, asked: Asked) -> ArticlePassage:
+        """A shown passage: its answer sentence, and a snippet of at most SNIPPET_CHARS around it."""
+        (answer_start, answer_end), (start, end) = answer_and_snippet(
+            row.text, asked.searched, asked.lang, SNIPPET_CHARS
+        )
+        snippet = highlight(row.text[start:end], asked.marked, rare=self._rare)
+        return ArticlePassage(
+            chunk_id=f"{row.doc_id}#{row.chunk_no}",
+            score=round(candidate.score, 4),
+            text=row.text,
+            snippet=("…" if start > 0 else "") + snippet + ("…" if end < len(row.text) else ""),
+            start=row.start,
+            end=row.end,
+            answer=Answer(
+                start=row.start + answer_start, end=row.start + answer_end, text=row.text[answer_start:answer_end]
+            ),
         )
 
 
-def _collapse_copies(
-    candidates: list[Candidate], rows: dict[int, PassageRow], k: int
-) -> list[tuple[Candidate, PassageRow]]:
-    """One article per duplicate group, and never the same passage text twice, best first.
+def _group_by_article(
+    candidates: list[Candidate], rows: dict[int, PassageRow], wanted: int, grouped: bool
+) -> list[list[tuple[Candidate, PassageRow]]]:
+    """The first `wanted` hits, best first: passages (each alone), or articles with their best passages.
 
-    A group is shown by its canonical article (the original) when one of its passages is among
-    the candidates, at the rank of the group's best passage; the copies go to `also_published`.
+    An article and its syndicated copies are one hit, shown by the original (the canonical article) when
+    one of its passages is among the candidates, at the rank of the group's best passage; the copies go to
+    `also_published`. The same passage text is never shown twice.
     """
     ranked = [(c, rows[c.id]) for c in candidates if c.id in rows]
     canonical_best: dict[str, tuple[Candidate, PassageRow]] = {}
     for candidate, row in ranked:
         if row.doc_id == row.dup_group:
             canonical_best.setdefault(row.dup_group, (candidate, row))
-    shown_for_group: dict[str, str] = {}
+    shown_doc: dict[str, str] = {}  # group -> the article shown for it
+    hits: dict[str, list[tuple[Candidate, PassageRow]]] = {}  # group -> its passages, in hit order
     seen_texts: set[str] = set()
-    kept: list[tuple[Candidate, PassageRow]] = []
     for candidate, row in ranked:
-        if row.dup_group not in shown_for_group:
+        group = row.dup_group
+        if group not in shown_doc:
+            if not grouped and len(hits) == wanted:
+                break
             group_score = candidate.score  # the group ranks where its best passage does
-            candidate, row = canonical_best.get(row.dup_group, (candidate, row))
+            candidate, row = canonical_best.get(group, (candidate, row))
             candidate = Candidate(candidate.id, group_score)
-            shown_for_group[row.dup_group] = row.doc_id
-        elif shown_for_group[row.dup_group] != row.doc_id:
+            shown_doc[group] = row.doc_id
+        elif shown_doc[group] != row.doc_id:
             continue
         text_key = fold(row.text).lower()
         if text_key in seen_texts:
             continue
         seen_texts.add(text_key)
-        kept.append((candidate, row))
-        if len(kept) == k:
-            break
-    return kept
+        if grouped:
+            if group not in hits and len(hits) == wanted:
+                continue
+            if len(hits.setdefault(group, [])) < MAX_ARTICLE_PASSAGES:
+                hits[group].append((candidate, row))
+        else:
+            hits[f"{group}#{row.chunk_no}#{row.doc_id}"] = [(candidate, row)]
+            if len(hits) == wanted:
+                break
+    return list(hits.values())
 
 
 def _cached_filter_lookup(store: Store) -> Callable[[str | None, str | None, str | None, str | None], np.ndarray]:

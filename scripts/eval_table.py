@@ -1,9 +1,13 @@
 """`make eval`: tracuu's modes and the peers a Vietnamese engineer would assemble, side by side.
 
-Usage: python scripts/eval_table.py INDEX_DIR QUERIES.jsonl QRELS.tsv
+Usage: python scripts/eval_table.py INDEX_DIR QUERIES.jsonl QRELS.tsv [--group passage|article ...]
+                                    [--answers ANSWERS.jsonl]
 
 Every system ranks the same queries on the same index, with tone marks and with them
-stripped. The peers use the same model and the same BM25 index, without tracuu's extras:
+stripped; one table per --group (default passage): tracuu's rows rank as `tracuu eval --group`
+does (the peers rank passages either way: they are in the first table only). With --answers, an answer@1
+column (`tracuu eval --answers`; the peers mark no answer: "-"). The peers use the same model
+and the same BM25 index, without tracuu's extras:
   dense e5-small        the dense leg alone, the query as typed
   BM25 folded           BM25 over the accent-folded unigram+bigram view only
   RRF(BM25, dense)      plain reciprocal rank fusion of the two peers above
@@ -11,13 +15,23 @@ stripped. The peers use the same model and the same BM25 index, without tracuu's
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.searcher import Searcher
 from tracuu.text.normalise import fold
-from tracuu_cli.evaluate import PASSAGE_DEPTH, Ranker, distinct, evaluate, load_qrels, load_queries, searcher_ranker
+from tracuu_cli.evaluate import (
+    GROUPS,
+    PASSAGE_DEPTH,
+    Ranker,
+    distinct,
+    evaluate,
+    load_answers,
+    load_qrels,
+    load_queries,
+    searcher_ranker,
+)
 
 METRICS = ("ndcg@10", "success@1", "mrr@10", "success@5", "recall@100", "ms_per_query")
 
@@ -28,7 +42,7 @@ def peer_rankers(searcher: Searcher) -> dict[str, Ranker]:
         return distinct(rows[pid].doc_id for pid, _ in ranked if pid in rows)
 
     def dense(query: str) -> list[tuple[int, float]]:
-        return [(c.id, c.score) for c in searcher._dense(query, PASSAGE_DEPTH, None)]
+        return [(c.id, c.score) for c in searcher.nearest(query, PASSAGE_DEPTH)]
 
     def bm25(query: str) -> list[tuple[int, float]]:
         return searcher.lexical.search(fold(query), PASSAGE_DEPTH)
@@ -40,29 +54,43 @@ def peer_rankers(searcher: Searcher) -> dict[str, Ranker]:
     }
 
 
-def main(index_dir: str, queries_path: str, qrels_path: str) -> None:
+def main(index_dir: str, queries_path: str, qrels_path: str, groups: list[str], answers_path: str | None) -> None:
     searcher = Searcher(Path(index_dir))
     rrf_searcher = Searcher(Path(index_dir), embedder=searcher.embedder, fusion="rrf")
     minmax_searcher = Searcher(Path(index_dir), embedder=searcher.embedder, fusion="minmax")
     no_feedback_searcher = Searcher(Path(index_dir), embedder=searcher.embedder, feedback=0.0)
     queries, qrels = load_queries(Path(queries_path)), load_qrels(Path(qrels_path))
-    systems = {
-        **peer_rankers(searcher),
-        "tracuu --mode dense": searcher_ranker(searcher, "dense"),
-        "tracuu --mode lexical": searcher_ranker(searcher, "lexical"),
-        "tracuu hybrid, RRF fusion instead": searcher_ranker(rrf_searcher, "hybrid"),
-        "tracuu hybrid, min-max fusion instead": searcher_ranker(minmax_searcher, "hybrid"),
-        "tracuu hybrid, without feedback": searcher_ranker(no_feedback_searcher, "hybrid"),
-        "tracuu --mode hybrid (default)": searcher_ranker(searcher, "hybrid"),
-    }
-    print(f"| system | queries | {' | '.join(METRICS)} |")
-    print("|---|---|" + "---|" * len(METRICS))
-    for name, rank in systems.items():
-        for folded in (False, True):
-            report = evaluate(rank, queries, qrels, typed=fold if folded else None)
-            label = "without tone marks" if folded else "with tone marks"
-            print(f"| {name} | {label} | " + " | ".join(f"{report[m]:.3f}" for m in METRICS) + " |", flush=True)
+    answers = load_answers(Path(answers_path)) if answers_path else None
+    metrics = (*METRICS[:-1], "answer@1", METRICS[-1]) if answers is not None else METRICS
+    for number, group in enumerate(groups):
+        systems = {
+            **(peer_rankers(searcher) if number == 0 else {}),
+            "tracuu --mode dense": searcher_ranker(searcher, "dense", group=group),
+            "tracuu --mode lexical": searcher_ranker(searcher, "lexical", group=group),
+            "tracuu hybrid, RRF fusion instead": searcher_ranker(rrf_searcher, "hybrid", group=group),
+            "tracuu hybrid, min-max fusion instead": searcher_ranker(minmax_searcher, "hybrid", group=group),
+            "tracuu hybrid, without feedback": searcher_ranker(no_feedback_searcher, "hybrid", group=group),
+            "tracuu --mode hybrid (default)": searcher_ranker(searcher, "hybrid", group=group),
+        }
+        print(f"{chr(10) if number else ''}{Path(queries_path).name}, tracuu with --group {group}:")
+        print(f"| system | queries | {' | '.join(metrics)} |")
+        print("|---|---|" + "---|" * len(metrics))
+        for name, rank in systems.items():
+            for folded in (False, True):
+                report = evaluate(rank, queries, qrels, typed=fold if folded else None, answers=answers)
+                if name.startswith("peer:") and answers is not None:
+                    report["answer@1"] = None  # a peer marks no answer sentence
+                label = "without tone marks" if folded else "with tone marks"
+                cells = ("-" if report[m] is None else f"{report[m]:.3f}" for m in metrics)
+                print(f"| {name} | {label} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("index", metavar="INDEX_DIR")
+    parser.add_argument("queries", metavar="QUERIES.jsonl")
+    parser.add_argument("qrels", metavar="QRELS.tsv")
+    parser.add_argument("--group", action="append", choices=GROUPS, help="passage (default), article; repeatable")
+    parser.add_argument("--answers", metavar="ANSWERS.jsonl", help="add answer@1 (tracuu eval --answers)")
+    args = parser.parse_args()
+    main(args.index, args.queries, args.qrels, list(dict.fromkeys(args.group or ["passage"])), args.answers)

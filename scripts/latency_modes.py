@@ -1,4 +1,4 @@
-"""In-process query latency of each mode (and hybrid without feedback), side by side.
+"""In-process query latency of each mode (hybrid also without feedback, and grouped by article), side by side.
 
 Usage: python scripts/latency_modes.py INDEX_DIR QUERIES.jsonl [N_QUERIES]
 
@@ -30,20 +30,21 @@ def main(index_dir: str, queries_path: str, limit: str = "300") -> None:
     default = Searcher(Path(index_dir), settings=no_cache)
     without_feedback = Searcher(Path(index_dir), embedder=default.embedder, feedback=0.0, settings=no_cache)
     systems = {
-        "lexical": (default, "lexical"),
-        "dense": (default, "dense"),
-        "hybrid, without feedback": (without_feedback, "hybrid"),
-        "hybrid (default)": (default, "hybrid"),
+        "lexical": (default, {"mode": "lexical"}),
+        "dense": (default, {"mode": "dense"}),
+        "hybrid, without feedback": (without_feedback, {}),
+        "hybrid (default)": (default, {}),
+        "hybrid, grouped by article": (default, {"group": "article"}),
     }
     for query in queries[:WARM_UP]:
-        for searcher, mode in systems.values():
-            searcher.search(SearchParams(q=query, k=10, mode=mode))
+        for searcher, params in systems.values():
+            searcher.search(SearchParams(q=query, k=10, **params))
     times: dict[str, list[float]] = {name: [] for name in systems}
     for _ in range(ROUNDS):
         for query in queries + [fold(q) for q in queries]:
-            for name, (searcher, mode) in systems.items():
+            for name, (searcher, params) in systems.items():
                 started = time.perf_counter()
-                searcher.search(SearchParams(q=query, k=10, mode=mode))
+                searcher.search(SearchParams(q=query, k=10, **params))
                 times[name].append(time.perf_counter() - started)
     print("| system | p50 ms | p95 ms | searches |")
     print("|---|---|---|---|")

@@ -14,6 +14,7 @@ import hmac
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,20 +22,38 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from retrieval.contract import PageParams, QueryError, SearchParams, SearchResult, limited, query_error
+from retrieval.articles import article_view, marked_query
+from retrieval.contract import ArticleView, PageParams, QueryError, SearchParams, SearchResult, limited, query_error
 from retrieval.searcher import Searcher
+from search_api.article_page import render_article
 from search_api.hardening import SECURITY_HEADERS, RequestLimits, error_body, refuse_repeated, with_docs_csp
 from search_api.metrics import install as install_metrics
-from search_api.page import render_page
+from search_api.page import INSTANT_HEADER, INSTANT_VALUE, index_overview, render_page
 from search_api.reload import LiveSearcher
 from search_api.schemas import ErrorBody, Health, ReloadResult
 from tracuu.settings import Settings
 from tracuu.system import available_cpus
 
 STATIC_DIR = Path(__file__).parent / "static"
+STATIC_FILES = {
+    "style.css": "text/css; charset=utf-8",
+    "article.css": "text/css; charset=utf-8",
+    "search.js": "text/javascript; charset=utf-8",
+}
+# Swagger UI and ReDoc from the fastapi-offline package, not from a CDN: the docs work offline, and their CSP
+# allows only this server (hardening.with_docs_csp).
+DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
+DOCS_FILES = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "redoc.standalone.js": "text/javascript; charset=utf-8",
+    "favicon.png": "image/png",
+}
+DOCS_PATH, REDOC_PATH, DOCS_STATIC = "/docs", "/redoc", "/static/docs"
 PAGE_PATH = "/"
 # One "4XX" entry documents every client error (400, 404, 405, 413, 414) with the one error body, and keeps
 # FastAPI from publishing a 422 that this API never answers.
@@ -106,7 +125,13 @@ def create_app(
     def current() -> Searcher:
         return state["live"].get()
 
-    app = FastAPI(title="tracuu", summary="Semantic search over Vietnamese report articles", lifespan=lifespan)
+    app = FastAPI(
+        title="tracuu",
+        summary="Semantic search over Vietnamese report articles",
+        lifespan=lifespan,
+        docs_url=None,  # served below from packaged assets, not from a CDN
+        redoc_url=None,
+    )
     app.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:  # CORS is off unless TRACUU_CORS_ORIGINS names the origins allowed to read the API
@@ -115,8 +140,8 @@ def create_app(
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response = await call_next(request)
-        if request.url.path == app.docs_url:  # Swagger UI: its CDN and its one inline script, by hash
-            response = await with_docs_csp(response)
+        if request.url.path in (DOCS_PATH, REDOC_PATH):  # the docs' own assets, and their inline script by hash
+            response = await with_docs_csp(response, inline_styles=request.url.path == REDOC_PATH)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
@@ -163,9 +188,17 @@ def create_app(
     def page_response(request: Request, params: PageParams | None, error: QueryError | None = None) -> HTMLResponse:
         searcher_ = current()
         result = searcher_.search(params) if params is not None and params.q is not None and not error else None
-        sources = [s for s, _ in searcher_.store.sources()]
-        html = render_page(dict(request.query_params), result, str(error) if error else None, sources)
-        return HTMLResponse(html, status_code=400 if error else 200)
+        home = result is None and error is None
+        html = render_page(
+            dict(request.query_params),
+            params,
+            result,
+            error,
+            overview=index_overview(searcher_.store, str(searcher_.version_dir)) if home else None,
+            fragment=request.headers.get(INSTANT_HEADER) == INSTANT_VALUE,
+        )
+        headers = {"Vary": INSTANT_HEADER, "X-Tracuu-Version": searcher_.version}
+        return HTMLResponse(html, status_code=400 if error else 200, headers=headers)
 
     @app.get(
         PAGE_PATH,
@@ -174,7 +207,18 @@ def create_app(
         dependencies=[Depends(refuse_repeated)],
         summary="The web search page",
     )
-    def page(request: Request, params: Annotated[page_params, Query()]) -> HTMLResponse:
+    def page(
+        request: Request,
+        params: Annotated[page_params, Query()],
+        x_requested_with: Annotated[
+            str | None,
+            Header(description=f"`{INSTANT_VALUE}`: only the results fragment (what goes inside <main>)"),
+        ] = None,
+    ) -> HTMLResponse:
+        """Results as one row per article, with facets, sort and pages; without `q`, what the index holds.
+
+        Instant search (static/search.js) sends `X-Requested-With: tracuu-instant` and puts the fragment in place.
+        """
         return page_response(request, params)
 
     @app.get("/health", response_model=Health, responses=ERRORS, summary="Index status")
@@ -198,9 +242,87 @@ def create_app(
         reloaded = live.reload()
         return ReloadResult(reloaded=reloaded, version=live.get().version, error=live.last_error)
 
-    @app.get("/static/style.css", include_in_schema=False)
-    def stylesheet() -> FileResponse:
-        return FileResponse(STATIC_DIR / "style.css", media_type="text/css")
+    @app.get("/static/{name}", include_in_schema=False)
+    def static_file(name: str) -> FileResponse:
+        if name not in STATIC_FILES:
+            raise StarletteHTTPException(404, "Not Found")
+        return FileResponse(STATIC_DIR / name, media_type=STATIC_FILES[name], headers={"Cache-Control": "no-cache"})
+
+    @app.get(DOCS_STATIC + "/{name}", include_in_schema=False)
+    def docs_asset(name: str) -> FileResponse:
+        if name not in DOCS_FILES:
+            raise StarletteHTTPException(404, "Not Found")
+        return FileResponse(DOCS_ASSETS / name, media_type=DOCS_FILES[name], headers={"Cache-Control": "no-cache"})
+
+    @app.get(DOCS_PATH, include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=app.title + " – Swagger UI",
+            swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
+        )
+
+    @app.get(REDOC_PATH, include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=app.title + " – ReDoc",
+            redoc_js_url=f"{DOCS_STATIC}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_STATIC}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    def article_query(q: str | None) -> str | None:
+        """`q` checked as a search's query (this deployment's limits); None when absent or blank."""
+        return api_params.parse({"q": q}).q if q is not None and q.strip() else None
+
+    @app.get(
+        "/api/articles/{doc_id:path}",
+        response_model=ArticleView,
+        responses=ERRORS,
+        dependencies=[Depends(refuse_repeated)],
+        summary="One article, whole; with q, the passages matching it",
+    )
+    def api_article(
+        doc_id: str,
+        response: Response,
+        q: Annotated[
+            str | None,
+            Query(
+                max_length=settings.max_query_chars, description="a query: its matching passages come as `highlights`"
+            ),
+        ] = None,
+    ) -> Any:
+        searcher_ = current()
+        view = article_view(searcher_, doc_id, article_query(q))
+        if view is None:
+            return _error(404, f"doc_id: no article {doc_id[:200]!r} in this index", "doc_id", "article_not_found")
+        response.headers["X-Tracuu-Version"] = searcher_.version
+        return view
+
+    @app.get(
+        "/a/{doc_id:path}",
+        response_class=HTMLResponse,
+        responses={"4XX": {"description": "an unknown id, or q given twice: a page saying so"}},
+        summary="An article's page; with q, its matching passages highlighted",
+    )
+    def article_page(request: Request, doc_id: str, q: str | None = None) -> HTMLResponse:
+        """A q the search would refuse is ignored: the article is still shown, unmarked."""
+        searcher_ = current()
+        headers = {"X-Tracuu-Version": searcher_.version}
+        try:
+            refuse_repeated(request)
+        except QueryError as exc:
+            return HTMLResponse(render_article(None, None, error=str(exc)), status_code=400, headers=headers)
+        try:
+            query = article_query(q)
+        except QueryError:
+            query = None
+        view = article_view(searcher_, doc_id, query)
+        html = render_article(view, query, marked_query(searcher_, query) if view and query else None)
+        return HTMLResponse(html, status_code=200 if view else 404, headers=headers)
 
     install_metrics(app)  # outermost middleware: times every request; GET /metrics
     return app

@@ -25,8 +25,9 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from retrieval.contract import QueryError, SearchParams
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'",
+    # The page's one script is /static/search.js (instant search, fetching the page's own fragments): nothing inline.
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
@@ -153,21 +154,20 @@ class JsonErrorHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         self.transport.close()
 
 
-DOCS_CDN = "https://cdn.jsdelivr.net"
-
-
-async def with_docs_csp(response: Response) -> Response:
-    """/docs (Swagger UI) with a CSP of its own: scripts and styles from its CDN, and its one inline
-    script allowed by hash, never inline scripts in general."""
+async def with_docs_csp(response: Response, inline_styles: bool = False) -> Response:
+    """/docs (Swagger UI) and /redoc with a CSP of their own: scripts and styles from this server only (the
+    assets come from the fastapi-offline package), and their one inline script allowed by hash, never inline
+    scripts in general. ReDoc writes its styles into <style> elements as it renders (`inline_styles`)."""
     body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
     hashes = [
         "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
         for script in re.findall(rb"<script>(.*?)</script>", body, re.S)
     ]
+    scripts = " ".join(["'self'", *hashes])
+    styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
     csp = (
-        f"default-src 'none'; script-src {DOCS_CDN} {' '.join(hashes)}; style-src {DOCS_CDN}; "
-        "img-src https://fastapi.tiangolo.com data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
-        "frame-ancestors 'none'"
+        f"default-src 'none'; script-src {scripts}; style-src {styles}; img-src 'self' data:; font-src 'self' data:; "
+        "worker-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
     docs = Response(body, status_code=response.status_code, headers=headers)

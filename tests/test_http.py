@@ -13,7 +13,7 @@ def test_api_search_returns_the_contract_object(live_server) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["query"] == "Đảng bộ huyện Vĩnh Bảo có bao nhiêu đảng viên"
-    assert body["total"] == 3 and len(body["hits"]) == 3
+    assert body["returned"] == 3 and len(body["hits"]) == 3 and body["total"] >= 3
     assert body["hits"][0]["doc_id"] == "003_c32edca671531721"
     assert {
         "rank",

@@ -38,7 +38,7 @@ def test_question_finds_its_article_in_top_3(searcher, question: str, doc_id: st
 
 def test_hits_carry_contract_fields(searcher) -> None:
     result = search(searcher, "kết quả xây dựng Đảng năm 2021", k=5)
-    assert result["total"] == len(result["hits"]) == 5
+    assert result["returned"] == len(result["hits"]) == 5 <= result["total"]
     assert result["took_ms"] > 0
     for rank, hit in enumerate(result["hits"], 1):
         assert hit["rank"] == rank
@@ -79,7 +79,7 @@ def test_filters_keep_only_matching_hits_without_losing_depth(searcher) -> None:
 
 def test_snippet_highlights_with_and_without_tone_marks(searcher) -> None:
     hit = search(searcher, "Vĩnh Bảo", k=1)["hits"][0]
-    assert "<mark>Vĩnh</mark>" in hit["snippet"]
+    assert "<mark>Vĩnh Bảo</mark>" in hit["snippet"]  # a query phrase is one mark
     hit = search(searcher, "vinh bao dang vien", k=3)["hits"][0]
     assert "<mark>" in hit["snippet"]
 
@@ -150,10 +150,10 @@ def test_hybrid_reranks_with_the_query_moved_towards_the_first_fused_passage(sam
     plain = Searcher(sample_index, embedder=embedder, feedback=0.0)
     query, depth = "kết nạp đảng viên mới", 30
     weights = [1 - LEXICAL_WEIGHT, LEXICAL_WEIGHT]
-    dense = [(c.id, c.score) for c in plain._dense(query, FUSION_DEPTH, None)]
+    dense = [(c.id, c.score) for c in plain.nearest(query, FUSION_DEPTH)]
     lexical = plain.lexical.search(query, FUSION_DEPTH, None)
     first_fused = convex_fusion([dense, lexical], weights, "spread", FUSION_DEPTH)
-    assert [(c.id, c.score) for c in plain._rank(query, "hybrid", depth, None)] == first_fused[:depth]
+    assert [(c.id, c.score) for c in plain._rank(query, "hybrid", depth, None)[0]] == first_fused[:depth]
 
     vectors, ids = ann.load_vectors(layout.current_version(sample_index))
     row = {int(i): n for n, i in enumerate(ids)}
@@ -162,7 +162,7 @@ def test_hybrid_reranks_with_the_query_moved_towards_the_first_fused_passage(sam
     candidates = sorted({first_fused[0][0]} | {pid for pid, _ in dense + lexical[:FEEDBACK_LEXICAL_DEPTH]})
     rescored = sorted(((pid, float(vectors[row[pid]] @ moved)) for pid in candidates), key=lambda x: (-x[1], x[0]))
     expected = convex_fusion([rescored, lexical], weights, "spread", FUSION_DEPTH)[:depth]
-    got = searcher._rank(query, "hybrid", depth, None)
+    got, _ = searcher._rank(query, "hybrid", depth, None)
     assert [c.id for c in got] == [pid for pid, _ in expected]
     assert [c.score for c in got] == pytest.approx([score for _, score in expected], abs=1e-5)
     assert [c.id for c in got] != [pid for pid, _ in first_fused[:depth]]  # it does re-rank

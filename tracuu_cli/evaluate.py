@@ -2,6 +2,11 @@
 
 An article counts once, at the rank of its best passage. nDCG uses the graded relevance in
 the qrels; success@k is the share of queries with a relevant article in the top k.
+
+`--group article` ranks with the search's `group=article` (one hit per article, as the page shows
+them) instead of distinct articles of a deep passage ranking; the metrics and their keys are the same.
+`--answers ANSWERS.jsonl` adds `answer@1`: among the queries whose first hit is a relevant article,
+the share whose hit's `answer` (the sentence the search marks as answering) contains an expected answer.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ import csv
 import json
 import math
 import statistics
+import sys
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,8 +29,22 @@ from retrieval.searcher import Searcher
 from tracuu.settings import Settings
 from tracuu.text.normalise import fold, fold_every_other_marked_word
 
-Ranker = Callable[[str], list[str]]  # query -> article ids, best first
+Ranker = Callable[[str], list[str]]  # query -> article ids, best first (a `Ranked` also carries the answer)
 PASSAGE_DEPTH = 300  # passages fetched per query, enough for 100 distinct articles in practice
+ARTICLE_DEPTH = 100  # articles fetched per query with group=article: the deepest cut-off (success@100, recall@100)
+GROUPS = ("passage", "article")
+EXIT_BAD_INPUT = 2  # as tracuu_cli.main
+
+
+class Ranked(list[str]):
+    """Article ids, best first, and the answer text of the first hit (None: no hit, or no answer marked).
+
+    A list, so a ranker that returns one is still a `Ranker` (scripts/eval_table.py's peers return plain lists).
+    """
+
+    def __init__(self, doc_ids: Iterable[str] = (), answer: str | None = None) -> None:
+        super().__init__(doc_ids)
+        self.answer = answer
 
 
 def load_queries(path: Path) -> list[tuple[str, str]]:
@@ -68,18 +89,57 @@ def recall_at(ranked: list[str], relevant: dict[str, int], k: int) -> float:
     return len(set(ranked[:k]) & set(relevant)) / len(relevant) if relevant else 0.0
 
 
+def load_answers(path: Path) -> dict[str, list[str]]:
+    """Expected answers per query id, from `{"_id", "answers": [...]}` lines; a query with none is left out."""
+    answers: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            given = record.get("answers") if isinstance(record, dict) else None
+            if not isinstance(given, list) or "_id" not in record or not all(isinstance(a, str) for a in given):
+                raise ValueError(f'{path}:{number}: expected {{"_id": ..., "answers": [strings]}}, got {line[:80]!r}')
+            if any(a.strip() for a in given):
+                answers[str(record["_id"])] = [a for a in given if a.strip()]
+    return answers
+
+
+def _comparable(text: str) -> str:
+    """Text as answers are compared: NFC, case-folded, runs of white space as one space."""
+    return " ".join(unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold()).split())
+
+
+def answer_found(answer: str | None, expected: Iterable[str]) -> bool:
+    """Whether the marked answer text contains one of the expected answers (case-insensitive, NFC)."""
+    if not answer:
+        return False
+    text = _comparable(answer)
+    return any(_comparable(e) in text for e in expected if e.strip())
+
+
 def distinct(doc_ids: Iterable[str], n: int = 100) -> list[str]:
     """Distinct article ids in order: each article at the rank of its best passage."""
     return list(dict.fromkeys(doc_ids))[:n]
 
 
-def searcher_ranker(searcher: Searcher, mode: str, exact: bool = False) -> Ranker:
-    """Rank articles the way `tracuu search --mode MODE` does."""
-    deep = limited(SearchParams, searcher.settings, max_k=PASSAGE_DEPTH)
+def searcher_ranker(searcher: Searcher, mode: str, exact: bool = False, group: str = "passage") -> Ranker:
+    """Rank articles the way `tracuu search --mode MODE --group GROUP` does.
 
-    def rank(query: str) -> list[str]:
-        result = searcher.search(deep.parse({"q": query, "k": PASSAGE_DEPTH, "mode": mode, "exact": exact}))
-        return distinct(hit.doc_id for hit in result.hits)
+    passage: the distinct articles of the top PASSAGE_DEPTH passages, each at its best passage's rank.
+    article: the top ARTICLE_DEPTH hits of group=article, one per article (distinct again, in case).
+    Either way the `Ranked` carries the first hit's answer text.
+    """
+    if group not in GROUPS:
+        raise ValueError(f"group must be one of {', '.join(GROUPS)}, got {group!r}")
+    depth = PASSAGE_DEPTH if group == "passage" else ARTICLE_DEPTH
+    deep = limited(SearchParams, searcher.settings, max_k=depth)
+
+    def rank(query: str) -> Ranked:
+        params = deep.parse({"q": query, "k": depth, "mode": mode, "exact": exact, "group": group})
+        hits = searcher.search(params).hits
+        answer = hits[0].answer.text if hits and hits[0].answer else None
+        return Ranked(distinct(hit.doc_id for hit in hits), answer)
 
     return rank
 
@@ -90,10 +150,17 @@ def evaluate(
     qrels: dict[str, dict[str, int]],
     k: int = 10,
     typed: Callable[[str], str] | None = None,
+    answers: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Metrics of `rank` over the queries, each first passed through `typed` (how users type it) if given."""
+    """Metrics of `rank` over the queries, each first passed through `typed` (how users type it) if given.
+
+    With `answers` (expected answers per query id) the report adds `answer@1`, the share of the queries
+    with expected answers and a relevant first article whose first hit's answer contains one of them
+    (null when there is no such query), and `answer_queries`, how many such queries there were.
+    """
     per_metric: dict[str, list[float]] = defaultdict(list)
     timings = []
+    answered: list[float] = []
     for qid, text in queries:
         relevant = qrels.get(qid)
         if not relevant:
@@ -106,17 +173,29 @@ def evaluate(
         for cut in (1, 5, 10, 100):
             per_metric[f"success@{cut}"].append(success_at(ranked, relevant, cut))
         per_metric["recall@100"].append(recall_at(ranked, relevant, 100))
+        if answers is not None and answers.get(qid) and ranked and ranked[0] in relevant:
+            answered.append(1.0 if answer_found(getattr(ranked, "answer", None), answers[qid]) else 0.0)
     report: dict[str, Any] = {"queries": len(timings)}
     report.update({name: round(statistics.fmean(values), 4) for name, values in per_metric.items()})
     report["ms_per_query"] = round(statistics.median(timings), 2) if timings else 0.0
+    if answers is not None:
+        report["answer@1"] = round(statistics.fmean(answered), 4) if answered else None
+        report["answer_queries"] = len(answered)
     return report
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    try:  # the files first: a bad one is reported before the model loads
+        queries, qrels = load_queries(Path(args.queries)), load_qrels(Path(args.qrels))
+        answers = load_answers(Path(args.answers)) if args.answers else None
+    except (ValueError, KeyError, TypeError) as exc:  # not JSON, no "_id"/"text", a bad header or score
+        detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        print(f"tracuu: error: eval: {detail}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     searcher = Searcher(Path(args.index), model=args.model, settings=settings)
-    ranker = searcher_ranker(searcher, args.mode)
+    ranker = searcher_ranker(searcher, args.mode, group=args.group)
     typed = fold if args.fold_queries else fold_every_other_marked_word if args.fold_half else None
-    report = evaluate(ranker, load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), args.k, typed)
+    report = evaluate(ranker, queries, qrels, args.k, typed, answers)
     if args.json:
         print(json.dumps(report))
     else:

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, get_args
 
 from indexer.format.layout import IndexBusy, IndexNotFound, IndexWriteError
 from indexer.readers import SourceError
@@ -118,13 +118,14 @@ def add_search_options(parser: argparse.ArgumentParser, names: tuple[str, ...] |
     for name, field in SEARCH_OPTIONS.items():
         if names is not None and name not in names:
             continue
-        flag = "-k" if name == "k" else f"--{name}"
+        flags = ["-k"] if name == "k" else [f"--{name}", *([f"--{name.replace('_', '-')}"] if "_" in name else [])]
         shown = f" (default {field.default})" if field.default not in (None, False) else ""
-        if field.annotation is bool or field.annotation == "bool":
-            parser.add_argument(flag, dest=name, action="store_true", default=None, help=field.description)
+        if field.annotation is bool:
+            parser.add_argument(*flags, dest=name, action="store_true", default=None, help=field.description)
         else:
-            choices = f"; one of {', '.join(MODES)}" if name == "mode" else ""
-            parser.add_argument(flag, dest=name, default=None, help=f"{field.description}{choices}{shown}")
+            values = get_args(field.annotation)
+            choices = f"; one of {', '.join(values)}" if values and all(isinstance(v, str) for v in values) else ""
+            parser.add_argument(*flags, dest=name, default=None, help=f"{field.description}{choices}{shown}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,6 +167,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--qrels", required=True, metavar="QRELS.tsv")
     p.add_argument("-k", type=int, default=10, help="cut-off of nDCG and MRR (default 10)")
     p.add_argument("--mode", default="hybrid", choices=MODES, help="hybrid (default), dense or lexical")
+    p.add_argument(
+        "--group",
+        default="passage",
+        choices=("passage", "article"),
+        help="rank the distinct articles of a deep passage ranking (passage, default) or group=article hits",
+    )
+    p.add_argument(
+        "--answers",
+        default=None,
+        metavar="ANSWERS.jsonl",
+        help='{"_id", "answers": [...]} lines: add answer@1 (first hit relevant and its answer contains one)',
+    )
     typing = p.add_mutually_exclusive_group()
     typing.add_argument("--fold-queries", action="store_true", help="strip tone marks from the queries first")
     typing.add_argument("--fold-half", action="store_true", help="strip the marks of every second word that has them")

@@ -162,22 +162,35 @@ class LexicalIndex:
         rows, allowed = rows[inside], allowed[inside]
         return rows[self.row_ids[rows] == allowed]
 
-    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(passage id, BM25 score) best first; `allowed` restricts to those passage ids."""
+    def score_query(self, query: str) -> np.ndarray | None:
+        """BM25 score of every passage row for `query` (None when no query token is in the vocabulary)."""
         tokens = [t for t in query_tokens(query) if t in self.vocab]
-        if not tokens or k <= 0:
+        return self.scores(tokens) if tokens else None
+
+    def matching_ids(self, scores: np.ndarray | None) -> np.ndarray:
+        """Passage ids (sorted) that share at least one token with the query: what the lexical leg matches."""
+        if scores is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.sort(self.row_ids[np.flatnonzero(scores)])
+
+    def top(self, scores: np.ndarray | None, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(passage id, BM25 score) best first from `score_query`'s scores; `allowed` restricts to those ids."""
+        if scores is None or k <= 0:
             return []
-        scores = self.scores(tokens)
         if allowed is not None:
             keep = np.zeros(self.n_docs, dtype=bool)
             keep[self.rows_of(allowed)] = True
-            scores[~keep] = 0.0
+            scores = np.where(keep, scores, np.float32(0.0))
         k = min(k, int(np.count_nonzero(scores)))
         if k <= 0:
             return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(self.row_ids[r]), float(scores[r])) for r in top]
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(passage id, BM25 score) best first; `allowed` restricts to those passage ids."""
+        return self.top(self.score_query(query), k, allowed)
 
 
 __all__ = ["build_lexical", "LexicalIndex", "passage_tokens", "LEXICAL_DIR"]

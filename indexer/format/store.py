@@ -2,6 +2,9 @@
 
 FAISS holds vectors under int64 ids; this store maps each id back to its passage and article.
 Lookups by a list of ids are O(k) through the primary key.
+
+The articles table holds each article's whole cleaned text (the article view shows it); stores written
+before that column existed are still read, the text then rebuilt from the passages' offsets.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ CREATE TABLE articles (
     origin TEXT,
     content_hash TEXT NOT NULL,
     extra TEXT NOT NULL DEFAULT '{}',
-    dup_group TEXT NOT NULL  -- canonical article id of its near-duplicate group (itself if none)
+    dup_group TEXT NOT NULL,  -- canonical article id of its near-duplicate group (itself if none)
+    text TEXT NOT NULL  -- the cleaned body; passages are text[start:end] (absent in older stores)
 );
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY,
@@ -72,7 +76,7 @@ class StoreWriter:
 
     def add_article(self, article: Article, content_hash: str, dup_group: str) -> None:
         self.conn.execute(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 article.id,
                 article.title,
@@ -85,6 +89,7 @@ class StoreWriter:
                 content_hash,
                 json.dumps(article.extra, ensure_ascii=False, default=str),
                 dup_group,
+                article.text,
             ),
         )
 
@@ -143,11 +148,17 @@ class Store:
         return [r[0] for r in self.conn.execute("SELECT id FROM passages WHERE doc_id=? ORDER BY chunk_no", (doc_id,))]
 
     def article(self, doc_id: str) -> dict[str, Any] | None:
+        """Every column of the article, `text` included (rebuilt from the passages where the store lacks it)."""
         cur = self.conn.execute("SELECT * FROM articles WHERE doc_id=?", (doc_id,))
         row = cur.fetchone()
         if row is None:
             return None
-        return dict(zip([c[0] for c in cur.description], row, strict=True))
+        article = dict(zip([c[0] for c in cur.description], row, strict=True))
+        if not article.get("text"):  # no column (older store), or a writer that left it empty (bench)
+            article["text"] = text_from_passages(
+                [(start, end, text) for _, _, text, start, end in self.passages_of(doc_id)]
+            )
+        return article
 
     def passages_of(self, doc_id: str) -> list[tuple[int, int, str, int, int]]:
         return self.conn.execute(
@@ -182,3 +193,22 @@ class Store:
         articles = self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         passages = self.conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
         return articles, passages
+
+
+def text_from_passages(passages: Iterable[tuple[int, int, str]]) -> str:
+    """An article's text from its (start, end, text) passages, for stores that do not hold it.
+
+    A gap between passages is whitespace the chunker trimmed between sentences; it is filled with as
+    many characters as it is long, so offsets stay exact: spaces when the next passage starts in lower
+    case (a sentence cut in two), else line breaks (the likelier boundary, and a paragraph break at worst).
+    Whitespace after the last passage is not restored.
+    """
+    text = ""
+    for start, end, passage in sorted(passages):
+        if end <= len(text):
+            continue
+        if start > len(text):
+            filler = " " if passage[:1].islower() else "\n"
+            text += filler * (start - len(text))
+        text = text[:start] + passage
+    return text

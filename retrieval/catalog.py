@@ -1,0 +1,96 @@
+"""Every passage's article, and every article's copy group, source and date, as arrays.
+
+Grouping hits by article, counting facets and sorting by date look at every matching passage: at a
+million passages, asking SQLite for each would cost more than the search. The catalog is read once per
+index version (a version never changes) and answers those questions with numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.format.store import Store
+
+UNDATED = 0  # date_key of an article that states no date
+
+
+@dataclass(frozen=True)
+class Catalog:
+    passage_ids: np.ndarray  # sorted passage ids
+    article_of: np.ndarray  # per passage (in passage_ids order): article number
+    doc_ids: list[str]  # per article number
+    group_of: np.ndarray  # per article: copy group number (articles syndicated from one original share it)
+    canonical: np.ndarray  # per group: the article shown for it (the original when it is indexed)
+    source_of: np.ndarray  # per article: source number, -1 for none
+    sources: list[str]
+    date_key: np.ndarray  # per article: yyyymmdd, UNDATED for none
+
+    @classmethod
+    def load(cls, store: Store) -> Catalog:
+        rows = store.conn.execute("SELECT doc_id, source, published, dup_group FROM articles ORDER BY doc_id")
+        doc_ids, source_names, dates, groups = [], [], [], []
+        for doc_id, source, published, group in rows:
+            doc_ids.append(doc_id)
+            source_names.append(source)
+            dates.append(int(published.replace("-", "")) if published else UNDATED)
+            groups.append(group)
+        number = {doc_id: i for i, doc_id in enumerate(doc_ids)}
+        sources = sorted({s for s in source_names if s})
+        source_number = {s: i for i, s in enumerate(sources)}
+        group_names = sorted(set(groups))
+        group_number = {g: i for i, g in enumerate(group_names)}
+        group_of = np.asarray([group_number[g] for g in groups], dtype=np.int32)
+        canonical = np.full(len(group_names), -1, dtype=np.int32)
+        for article, group in enumerate(groups):
+            if doc_ids[article] == group or canonical[group_number[group]] < 0:
+                canonical[group_number[group]] = article
+        passages = store.conn.execute("SELECT id, doc_id FROM passages ORDER BY id").fetchall()
+        return cls(
+            passage_ids=np.fromiter((p for p, _ in passages), dtype=np.int64, count=len(passages)),
+            article_of=np.fromiter((number[d] for _, d in passages), dtype=np.int32, count=len(passages)),
+            doc_ids=doc_ids,
+            group_of=group_of,
+            canonical=canonical,
+            source_of=np.asarray([source_number.get(s, -1) for s in source_names], dtype=np.int32),
+            sources=sources,
+            date_key=np.asarray(dates, dtype=np.int32),
+        )
+
+    def articles_of(self, ids: np.ndarray | Iterable[int]) -> np.ndarray:
+        """Article number of each passage id (ids must be indexed)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        return self.article_of[np.searchsorted(self.passage_ids, ids)]
+
+    def undated_ids(self, ids: np.ndarray) -> np.ndarray:
+        """The passage ids, of those given, whose article states no date."""
+        return ids[self.date_key[self.articles_of(ids)] == UNDATED]
+
+    def facets(self, ids: np.ndarray) -> tuple[list[tuple[str, int]], list[tuple[int | None, int]]]:
+        """(source, count) and (year, count) over the articles of the passage ids; an article and its copies
+        count once per source and per year: as many as a filter on that value then returns."""
+        articles = np.unique(self.articles_of(ids))
+        groups = self.group_of[articles]
+        by_source = self.source_of[articles]
+        years = self.date_key[articles] // 10_000
+        source_counts = _distinct_counts(by_source[by_source >= 0], groups[by_source >= 0])
+        year_counts = _distinct_counts(years, groups)
+        sources = sorted(((self.sources[s], n) for s, n in source_counts), key=lambda sn: (-sn[1], sn[0]))
+        dated = sorted(((int(y), n) for y, n in year_counts if y), reverse=True)
+        undated = [(None, n) for y, n in year_counts if not y]
+        return sources, dated + undated
+
+    def group_count(self, ids: np.ndarray) -> int:
+        """Distinct articles (an original and its copies once) among the passage ids."""
+        return len(np.unique(self.group_of[self.articles_of(ids)])) if len(ids) else 0
+
+
+def _distinct_counts(values: np.ndarray, groups: np.ndarray) -> list[tuple[int, int]]:
+    """For each value, how many distinct groups carry it."""
+    if not len(values):
+        return []
+    pairs = np.unique(np.stack([values.astype(np.int64), groups.astype(np.int64)]), axis=1)
+    found, counts = np.unique(pairs[0], return_counts=True)
+    return [(int(v), int(c)) for v, c in zip(found, counts, strict=True)]
