@@ -18,13 +18,15 @@ date asked for, and a snippet showing it. ``best_sentence`` scores each sentence
 * optionally, plus the z-scored cosine of the query's e5 vector with each sentence's.
 
 scripts/answer_check.py measures each step on viqa-web (answer@1: the chosen span holds an answer
-string). On a relevant paragraph's ~200-token passage among same-topic paragraphs (4.4 sentences):
-first sentence 21.5% vi / 20.1% en, most shared words 66.8 / 44.2, this scoring 74.7 / 65.0; on
-the paragraph alone 85.1 / 86.9, 88.6 / 87.2, 92.8 / 93.3; on real top hits 87.2 / 78.8,
-91.6 / 84.8, 96.5 / 93.9. About 1.5-2 ms per query for 10 passages on the shared 2-core CPU (the
-search itself: 12-17 ms). The sentence cosine added +0.6 / +3.6 points on passages but lost 2.5 /
-3.9 on paragraphs, and embedding the ~45 sentences of 10 passages took ~250 ms per query: it is
-off unless the caller passes ``query_vector`` and ``encode``.
+string; vi / vi typed without marks / en). On a relevant paragraph's ~200-token passage among
+same-topic paragraphs (4.4 sentences): first sentence 21.5 / 21.5 / 20.1%, most shared words
+66.8 / 50.2 / 44.2, this scoring 74.9 / 74.4 / 65.0; on the paragraph alone (1.8 sentences) 85.1 /
+85.1 / 86.9, 88.6 / 85.3 / 87.2, 93.0 / 92.3 / 93.3; on real top hits 87.2 / 87.5 / 78.8, 91.6 /
+88.4 / 84.8, 96.9 / 95.5 / 93.9. It costs 1.5-2.5 ms per query for 10 passages on the shared
+2-core CPU (the search itself: 12-17 ms). Adding the sentence cosine (0.5 x its z-score) changed
+these by +0.6 / -10.5 / +3.6 points on passages and -2.7 / -6.0 / -3.9 on paragraphs, and embedding
+the ~45 sentences of 10 passages took 240-320 ms per query: it is off unless the caller passes
+``query_vector`` and ``encode``.
 
 ``snippet_span`` then cuts at most ``limit`` characters around the answer. Both are pure functions
 (plus memoised per-query analysis) returning character spans into the passage text; the caller
