@@ -68,9 +68,9 @@ class Catalog:
         """The passage ids, of those given, whose article states no date."""
         return ids[self.date_key[self.articles_of(ids)] == UNDATED]
 
-    def facets(self, ids: np.ndarray) -> tuple[list[tuple[str, int]], list[tuple[int | None, int]]]:
-        """(source, count) and (year, count) over the articles of the passage ids; an article and its copies
-        count once per source and per year: as many as a filter on that value then returns."""
+    def facets(self, ids: np.ndarray) -> tuple[int, list[tuple[str, int]], list[tuple[int | None, int]]]:
+        """Distinct articles among the passage ids, and (source, count) and (year, count) over them; an
+        article and its copies count once in all three: as many as a filter on that value then returns."""
         articles = np.unique(self.articles_of(ids))
         groups = self.group_of[articles]
         by_source = self.source_of[articles]
@@ -80,7 +80,7 @@ class Catalog:
         sources = sorted(((self.sources[s], n) for s, n in source_counts), key=lambda sn: (-sn[1], sn[0]))
         dated = sorted(((int(y), n) for y, n in year_counts if y), reverse=True)
         undated = [(None, n) for y, n in year_counts if not y]
-        return sources, dated + undated
+        return len(np.unique(groups)), sources, dated + undated
 
     def group_count(self, ids: np.ndarray) -> int:
         """Distinct articles (an original and its copies once) among the passage ids."""
@@ -91,6 +91,7 @@ def _distinct_counts(values: np.ndarray, groups: np.ndarray) -> list[tuple[int, 
     """For each value, how many distinct groups carry it."""
     if not len(values):
         return []
-    pairs = np.unique(np.stack([values.astype(np.int64), groups.astype(np.int64)]), axis=1)
-    found, counts = np.unique(pairs[0], return_counts=True)
+    span = int(groups.max()) + 1
+    pairs = np.unique(values.astype(np.int64) * span + groups)  # one number per (value, group) pair
+    found, counts = np.unique(pairs // span, return_counts=True)
     return [(int(v), int(c)) for v, c in zip(found, counts, strict=True)]

@@ -36,7 +36,6 @@ from retrieval.fusion import NORMALISERS, convex_fusion, reciprocal_rank_fusion
 from retrieval.highlight import highlight, rarity
 from tracuu.settings import Settings
 from tracuu.text.lang import detect_query_language
-from tracuu.text.normalise import fold
 from tracuu.text.restore import RESTORE_FILE, ToneModel
 
 FUSION_DEPTH = 100  # candidates per leg whose scores set the normalisation (more are fetched when k asks)
@@ -144,14 +143,14 @@ class Searcher:
             self._hit(rank, rows, asked, copies.get(rows[0][1].dup_group, []), grouped)
             for rank, rows in enumerate(page, params.offset + 1)
         ]
-        sources, years = self.catalog.facets(matching)
+        articles, sources, years = self.catalog.facets(matching)
         return SearchResult(
             query=params.q,
             interpreted_query=interpreted,
             query_lang=query_lang,
             mode=params.mode,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
-            total=self.catalog.group_count(matching) if grouped else len(matching),
+            total=articles if grouped else len(matching),
             returned=len(hits),
             hits=hits,
             facets=Facets(
@@ -378,10 +377,9 @@ def _group_by_article(
             shown_doc[group] = row.doc_id
         elif shown_doc[group] != row.doc_id:
             continue
-        text_key = fold(row.text).lower()
-        if text_key in seen_texts:
+        if row.text in seen_texts:  # the same passage in two articles (a copy not grouped, a quoted statement)
             continue
-        seen_texts.add(text_key)
+        seen_texts.add(row.text)
         if grouped:
             if group not in hits and len(hits) == wanted:
                 continue
