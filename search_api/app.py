@@ -94,6 +94,13 @@ def _error(status: int, message: str, param: str | None = None, code: str = "bad
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
+def _listed_file(directory: Path, files: dict[str, str], name: str) -> FileResponse:
+    """One of the files a directory may serve (never a path built from the request), with its media type."""
+    if name not in files:
+        raise StarletteHTTPException(404, "Not Found")
+    return FileResponse(directory / name, media_type=files[name], headers={"Cache-Control": "no-cache"})
+
+
 def create_app(
     index_dir: Path, searcher: Searcher | None = None, model: str | None = None, settings: Settings | None = None
 ) -> FastAPI:
@@ -244,15 +251,11 @@ def create_app(
 
     @app.get("/static/{name}", include_in_schema=False)
     def static_file(name: str) -> FileResponse:
-        if name not in STATIC_FILES:
-            raise StarletteHTTPException(404, "Not Found")
-        return FileResponse(STATIC_DIR / name, media_type=STATIC_FILES[name], headers={"Cache-Control": "no-cache"})
+        return _listed_file(STATIC_DIR, STATIC_FILES, name)
 
     @app.get(DOCS_STATIC + "/{name}", include_in_schema=False)
     def docs_asset(name: str) -> FileResponse:
-        if name not in DOCS_FILES:
-            raise StarletteHTTPException(404, "Not Found")
-        return FileResponse(DOCS_ASSETS / name, media_type=DOCS_FILES[name], headers={"Cache-Control": "no-cache"})
+        return _listed_file(DOCS_ASSETS, DOCS_FILES, name)
 
     @app.get(DOCS_PATH, include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
