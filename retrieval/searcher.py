@@ -232,10 +232,11 @@ class Searcher:
         best matching passages, scored exactly for the query."""
         catalog = self.catalog
         articles = catalog.articles_of(matching)
-        rank_of = {}
-        for position, candidate in enumerate(ranked):
-            rank_of.setdefault(int(catalog.articles_of([candidate.id])[0]), position)
-        shown = catalog.canonical[catalog.group_of[articles]]  # a copy's group is shown by its original
+        shown_for = catalog.canonical[catalog.group_of]  # per article: the article its group is shown by
+        rank_of: dict[int, int] = {}  # shown article -> position of its group's best candidate
+        for position, article in enumerate(catalog.articles_of([c.id for c in ranked]).tolist()):
+            rank_of.setdefault(int(shown_for[article]), position)
+        shown = shown_for[articles]  # a copy's group is shown by its original
         order = sorted(
             set(shown.tolist()),
             key=lambda a: (-catalog.date_key[a], rank_of.get(a, len(ranked)), catalog.doc_ids[a]),
