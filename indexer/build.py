@@ -77,7 +77,10 @@ def content_hash(article: Article, params: ChunkingParams) -> str:
 
 
 def collect_articles(
-    sources: list[Path], warnings: SourceWarnings | None = None, max_article_bytes: int = MAX_ARTICLE_BYTES
+    sources: list[Path],
+    warnings: SourceWarnings | None = None,
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
+    raw: bool = False,
 ) -> list[Article]:
     """Read every source up front, so that bad input is reported, or stops the run, before any write.
 
@@ -86,7 +89,7 @@ def collect_articles(
     """
     seen: dict[str, str] = {}
     articles = []
-    for article in read_articles(sources, warnings, max_article_bytes):
+    for article in read_articles(sources, warnings, max_article_bytes, raw=raw):
         fault_point("read")
         if article.id in seen:
             problem = SourceError(
@@ -138,6 +141,7 @@ def build_index(
     batch_size: int = 32,
     strict: bool = False,
     settings: Settings | None = None,
+    raw: bool = False,
 ) -> IndexSummary:
     """Build or update `index_dir` from `sources`; the served version is replaced atomically.
 
@@ -150,7 +154,7 @@ def build_index(
     started = time.perf_counter()
     layout.check_index_dir(index_dir)  # a wrong DIR fails before the sources are read
     warnings = SourceWarnings(strict=strict)
-    articles = collect_articles(sources, warnings, settings.max_article_bytes)
+    articles = collect_articles(sources, warnings, settings.max_article_bytes, raw=raw)
     with write_version(index_dir) as version:
         previous = _open_previous(index_dir, embedder.identity, params)
         try:

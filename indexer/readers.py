@@ -1,4 +1,5 @@
-"""Read articles from files and directories: scraped `.txt` pages and JSON Lines.
+"""Read articles from files and directories: scraped `.txt` pages, JSON Lines, and HTML, PDF and
+Word (.docx) documents (indexer.documents).
 
 Problems with a single item (a file, or one JSON line) raise `SourceError` naming the file and
 line. `read_articles` either lets them stop the run or, given a `skip` callback, reports each
@@ -17,60 +18,67 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from indexer.cleaning import clean_body
 from indexer.dates import parse_vietnamese_date
+from indexer.documents import MAX_ARTICLE_BYTES, read_document
 from indexer.format.records import Article
 from indexer.scraped import parse_scraped_text
-from tracuu.settings import Settings
+from indexer.source_warnings import SourceError
 from tracuu.text.normalise import nfc
 
-SUPPORTED_SUFFIXES = (".txt", ".jsonl")
-MAX_ARTICLE_BYTES: int = Settings.model_fields["max_article_bytes"].default  # the setting's default, not its env
+DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf", ".docx")  # read by indexer.documents
+SUPPORTED_SUFFIXES = (".txt", ".jsonl", *DOCUMENT_SUFFIXES)
+_FORMATS = ", ".join(SUPPORTED_SUFFIXES[:-1]) + " or " + SUPPORTED_SUFFIXES[-1]  # ".txt, ... or .docx"
 _KNOWN_FIELDS = {"id", "_id", "title", "text", "source", "url", "published", "author", "lang"}
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _SNIFF_BYTES = 8192
-
-
-class SourceError(ValueError):
-    """A source file or line that cannot be read as an article."""
 
 
 Skip = Callable[[SourceError], None]
 
 
 def iter_source_files(sources: list[Path]) -> Iterator[Path]:
-    """Files to read, in a stable order; directories are walked for supported suffixes."""
+    """Files to read, in a stable order; directories are walked for supported suffixes (any letter case)."""
     for source in sources:
         if not source.exists():
             raise SourceError(f"{source}: no such file or directory")
         if source.is_dir():
             files = sorted(p for p in source.rglob("*") if p.is_file())
             hidden = {p for p in files if any(part.startswith(".") for part in p.relative_to(source).parts)}
-            other = [p for p in files if p.suffix not in SUPPORTED_SUFFIXES and p not in hidden]
+            other = [p for p in files if p.suffix.lower() not in SUPPORTED_SUFFIXES and p not in hidden]
             if hidden or other:  # not articles, but said out loud: nothing is dropped silently
                 example = (other or sorted(hidden))[0].relative_to(source)
                 print(
-                    f"note: {source}: ignored {len(other)} file(s) that are not {' or '.join(SUPPORTED_SUFFIXES)} "
+                    f"note: {source}: ignored {len(other)} file(s) that are not {_FORMATS} "
                     f"and {len(hidden)} hidden file(s) (e.g. {example})",
                     file=sys.stderr,
                 )
-            yield from (p for p in files if p.suffix in SUPPORTED_SUFFIXES and p not in hidden)
-        elif source.suffix in SUPPORTED_SUFFIXES:
+            yield from (p for p in files if p.suffix.lower() in SUPPORTED_SUFFIXES and p not in hidden)
+        elif source.suffix.lower() in SUPPORTED_SUFFIXES:
             yield source
         else:
             raise SourceError(f"{source}: unsupported file type (expected {', '.join(SUPPORTED_SUFFIXES)})")
 
 
 def read_articles(
-    sources: list[Path], skip: Skip | None = None, max_article_bytes: int = MAX_ARTICLE_BYTES
+    sources: list[Path], skip: Skip | None = None, max_article_bytes: int = MAX_ARTICLE_BYTES, raw: bool = False
 ) -> Iterator[Article]:
     """Articles from `sources`; a bad item raises SourceError, or, with `skip`, goes to it and is left out.
 
     A missing source or an unsupported file named on the command line always raises.
     """
-    for path in iter_source_files(sources):
+    for source in sources:
+        yield from _read_source(source, skip, max_article_bytes, raw)
+
+
+def _read_source(source: Path, skip: Skip | None, max_article_bytes: int, raw: bool = False) -> Iterator[Article]:
+    base = source if source.is_dir() else None  # documents' ids are their paths relative to it
+    for path in iter_source_files([source]):
         try:
-            if path.suffix == ".jsonl":
-                yield from read_jsonl(path, skip, max_article_bytes)
+            if path.suffix.lower() == ".jsonl":
+                yield from read_jsonl(path, skip, max_article_bytes, raw=raw)
+            elif path.suffix.lower() in DOCUMENT_SUFFIXES:
+                yield read_document(path, base, max_article_bytes)
             else:
                 yield read_scraped_file(path, max_article_bytes)
         except SourceError as exc:
@@ -138,8 +146,14 @@ def _jsonl_lines(path: Path) -> Iterator[bytes | str]:
             yield from handle
 
 
-def read_jsonl(path: Path, skip: Skip | None = None, max_article_bytes: int = MAX_ARTICLE_BYTES) -> Iterator[Article]:
-    """One article per non-blank line; with `skip`, a bad line is reported and left out."""
+def read_jsonl(
+    path: Path, skip: Skip | None = None, max_article_bytes: int = MAX_ARTICLE_BYTES, raw: bool = False
+) -> Iterator[Article]:
+    """One article per non-blank line; with `skip`, a bad line is reported and left out.
+
+    Each `text` is cleaned by `indexer.cleaning.clean_body` (captions, credits, boilerplate, edge
+    bylines) unless `raw` is true or the line itself has `"raw": true`.
+    """
     for line_no, data in enumerate(_jsonl_lines(path), start=1):
         where = f"{path}:{line_no}"
         try:
@@ -147,11 +161,26 @@ def read_jsonl(path: Path, skip: Skip | None = None, max_article_bytes: int = MA
                 raise _size_error(where, len(data), max_article_bytes)
             line = (data if isinstance(data, str) else _decode(path, data, where)).strip()
             if line:
-                yield article_from_json(line, where)
+                article = article_from_json(line, where)
+                yield article if raw or article.extra.pop("raw", False) is True else _cleaned(article)
         except SourceError as exc:
             if skip is None:
                 raise
             skip(exc)
+
+
+def _cleaned(article: Article) -> Article:
+    """The article with its text cleaned; a found byline/credit only fills empty fields."""
+    result = clean_body(article.text, article.title)
+    if result.text:  # never leave an article empty because everything looked like clutter
+        article.text = result.text
+    if article.author is None and result.author:
+        article.author = result.author
+    if result.source_credit:
+        article.extra.setdefault("source_credit", result.source_credit)
+        if article.source is None:
+            article.source = result.source_credit
+    return article
 
 
 def _optional_str(record: dict[str, Any], key: str, where: str) -> str | None:

@@ -11,7 +11,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from indexer.readers import SourceError
+
+class SourceError(ValueError):
+    """A source file or line that cannot be read as an article."""
 
 
 @dataclass

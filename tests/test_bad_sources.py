@@ -122,8 +122,9 @@ def test_other_files_in_a_directory_are_noted(tmp_path: Path, capsys: pytest.Cap
     make(tmp_path, "README.md", "not an article")
     make(tmp_path, ".hidden.jsonl", good("two") + "\n")
     assert [a.id for a in read_articles([tmp_path], SourceWarnings(stream=None))] == ["one"]
-    assert "ignored 1 file(s) that are not .txt or .jsonl and 1 hidden file(s) (e.g. README.md)" in (
-        capsys.readouterr().err
+    assert (
+        "ignored 1 file(s) that are not .txt, .jsonl, .html, .htm, .pdf or .docx and 1 hidden file(s) (e.g. README.md)"
+        in (capsys.readouterr().err)
     )
 
 

@@ -54,7 +54,14 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     params = ChunkingParams(max_tokens=args.max_tokens)
     sources = [Path(s) for s in args.sources]
     summary = build_index(
-        sources, Path(args.index), embedder, params, args.batch_size, strict=args.strict, settings=settings
+        sources,
+        Path(args.index),
+        embedder,
+        params,
+        args.batch_size,
+        strict=args.strict,
+        settings=settings,
+        raw=args.raw,
     )
     print(summary.line())
     return 0
@@ -136,13 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="sentence-transformers model name or path (default: built in)")
     p.set_defaults(func=cmd_model)
 
-    p = sub.add_parser("index", help="index articles (.txt, .jsonl files or directories) into DIR")
+    p = sub.add_parser("index", help="index articles (.txt, .jsonl, .html, .pdf, .docx files or directories) into DIR")
     p.add_argument("sources", nargs="+", metavar="SOURCE")
     p.add_argument("--index", required=True, metavar="DIR")
     p.add_argument("--model", default=None, help="sentence-transformers model name or path (default: built in)")
     p.add_argument("--max-tokens", type=int, default=200, help="passage size in model tokens (default 200)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--strict", action="store_true", help="stop on any bad source item instead of skipping it")
+    p.add_argument(
+        "--raw", action="store_true", help="take JSON Lines text as it is (already clean): no caption or byline removal"
+    )
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="search an index")
