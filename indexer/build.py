@@ -6,6 +6,7 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,17 +20,19 @@ from indexer.format.faults import fault_point
 from indexer.format.records import Article, Passage
 from indexer.format.store import STORE_FILE, Store
 from indexer.format.writer import Recipe, VersionWriter, write_version
+from indexer.progress import Progress
 from indexer.readers import MAX_ARTICLE_BYTES, SourceError, read_articles
 from indexer.source_warnings import SourceWarnings
 from tracuu.settings import Settings
 from tracuu.text.lang import detect_language
-from tracuu.text.normalise import NORMALISATION_NAME
+from tracuu.text.normalise import NORMALISATION_NAME, nfc
 from tracuu.text.restore import ToneModel
 
 if TYPE_CHECKING:
     from models.embedder import Embedder
 
 TITLE_TOKEN_BUDGET = 64
+EMBED_SLICE_BATCHES = 8  # batches per encode call (256 passages at --batch-size 32): progress after each
 EMBEDDING_RECIPE = 1  # bump when what is embedded for a passage changes (see embed_text)
 
 
@@ -45,6 +48,7 @@ class IndexSummary:
     version: str = ""
     embedded_ids: list[str] = field(default_factory=list)
     skipped: int = 0  # bad source items left out, each with a warning on stderr
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (read, chunk, embed, ...)
 
     def line(self) -> str:
         rate = self.embedded_passages / self.seconds if self.seconds else 0.0
@@ -53,6 +57,7 @@ class IndexSummary:
             f"indexed {self.articles} articles, {self.passages} passages in {self.seconds:.1f} s "
             f"(embedded {self.embedded_passages} passages of {self.embedded_articles} articles, {rate:.1f}/s; "
             f"reused {self.reused_articles}; removed {self.removed_articles}{skipped})"
+            + (f" ({Progress.format_timings(self.stages)})" if self.stages else "")
         )
 
 
@@ -81,6 +86,7 @@ def collect_articles(
     warnings: SourceWarnings | None = None,
     max_article_bytes: int = MAX_ARTICLE_BYTES,
     raw: bool = False,
+    progress: Progress | None = None,
 ) -> list[Article]:
     """Read every source up front, so that bad input is reported, or stops the run, before any write.
 
@@ -89,8 +95,10 @@ def collect_articles(
     """
     seen: dict[str, str] = {}
     articles = []
+    stage = (progress or Progress()).stage("read", unit="articles")
     for article in read_articles(sources, warnings, max_article_bytes, raw=raw):
         fault_point("read")
+        stage.update()
         if article.id in seen:
             problem = SourceError(
                 f"{article.origin}: duplicate article id {article.id!r} (first seen in {seen[article.id]})"
@@ -103,6 +111,7 @@ def collect_articles(
         if not article.lang:
             article.lang = detect_language(article.title + "\n" + article.text)
         articles.append(article)
+    stage.close()
     if warnings is not None:
         warnings.check(len(articles))
     return articles
@@ -142,30 +151,37 @@ def build_index(
     strict: bool = False,
     settings: Settings | None = None,
     raw: bool = False,
+    progress: Progress | None = None,
 ) -> IndexSummary:
     """Build or update `index_dir` from `sources`; the served version is replaced atomically.
 
     Bad source items are skipped with a warning (`strict`: the run stops instead). A failed
     write (a full disk) removes the half-built version and raises IndexWriteError; the
     published version is never touched before the final atomic swap.
+
+    `progress` reports each stage as it runs (the CLI passes `Progress(sys.stderr)`); None is silent.
     """
     params = params or ChunkingParams()
     settings = settings or Settings()
+    progress = progress or Progress()  # silent, still timed for the summary
     started = time.perf_counter()
     layout.check_index_dir(index_dir)  # a wrong DIR fails before the sources are read
     warnings = SourceWarnings(strict=strict)
-    articles = collect_articles(sources, warnings, settings.max_article_bytes, raw=raw)
+    articles = collect_articles(sources, warnings, settings.max_article_bytes, raw=raw, progress=progress)
     with write_version(index_dir) as version:
         previous = _open_previous(index_dir, embedder.identity, params)
         try:
-            summary = _fill_version(version, articles, embedder, params, previous, batch_size)
+            summary = _fill_version(version, articles, embedder, params, previous, batch_size, progress)
         finally:
             if previous:
                 previous.store.close()
+        publish = progress.stage("publish")  # ends once the block has swapped the new version in
+    publish.close()
     assert version.published is not None
     summary.version = version.published.name
     summary.seconds = time.perf_counter() - started
     summary.skipped = len(warnings)
+    summary.stages = dict(progress.timings)
     return summary
 
 
@@ -176,6 +192,7 @@ def _fill_version(
     params: ChunkingParams,
     previous: _Previous | None,
     batch_size: int,
+    progress: Progress,
 ) -> IndexSummary:
     """Store every article, re-use the vectors of unchanged ones, embed the rest, finish the version."""
     summary = IndexSummary(articles=len(articles))
@@ -185,8 +202,10 @@ def _fill_version(
     all_vectors: list[np.ndarray] = []
     pending: list[tuple[Article, list[Passage], list[int]]] = []
 
+    stage = progress.stage("chunk", total=len(articles), unit="articles")
     groups = duplicate_groups(articles)
     for article in articles:
+        stage.update()
         digest = content_hash(article, params)
         if previous and old_hashes.get(article.id) == digest:
             rows = previous.store.passages_of(article.id)
@@ -203,14 +222,14 @@ def _fill_version(
         version.add_article(article, digest, groups[article.id], ids, passages)
         pending.append((article, passages, ids))
         summary.embedded_ids.append(article.id)
+    stage.close()
     summary.removed_articles = len(set(old_hashes) - {a.id for a in articles})
 
     texts = [embed_text(_short_title(a.title, embedder), p.text) for a, ps, _ in pending for p in ps]
-    if texts:
-        fault_point("embed")
-        # A progress bar on a terminal, silence in logs and CI.
-        vectors = embedder.encode_passages(texts, batch_size=batch_size, show_progress=sys.stderr.isatty())
-        all_vectors.append(vectors)
+    with progress.stage("embed", total=len(texts), unit="passages") as stage:
+        if texts:
+            fault_point("embed")
+            all_vectors.append(_embed(embedder, texts, batch_size, stage.update))
         all_ids.append(np.asarray([i for _, _, ids in pending for i in ids], dtype=np.int64))
     summary.embedded_articles = len(pending)
     summary.embedded_passages = len(texts)
@@ -218,10 +237,28 @@ def _fill_version(
 
     vectors = np.concatenate(all_vectors) if all_vectors else np.zeros((0, embedder.dim), dtype=np.float32)
     ids = np.concatenate(all_ids) if all_ids else np.zeros(0, dtype=np.int64)
-    tones = ToneModel()
-    tones.learn_corpus(text for a in articles for text in (a.title, a.text))
-    version.finish(vectors, ids, tones, recipe(embedder, params), next_id)
+    with progress.stage("tones", total=len(articles), unit="articles") as stage:
+        tones = ToneModel()
+        tones.learn_corpus(text for a in articles for text in (a.title, a.text))
+        stage.update(len(articles))
+    version.finish(vectors, ids, tones, recipe(embedder, params), next_id, progress)
     return summary
+
+
+def _embed(embedder: Embedder, texts: list[str], batch_size: int, done: Callable[[int], None]) -> np.ndarray:
+    """Embed `texts` a slice at a time, reporting each slice to `done`; vectors come back in input order.
+
+    Longest first over the whole list, as the embedder orders one call's texts, so each slice pads to
+    similar lengths.
+    """
+    order = sorted(range(len(texts)), key=lambda i: len(nfc(texts[i])), reverse=True)
+    step = max(batch_size * EMBED_SLICE_BATCHES, 1)
+    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    for start in range(0, len(order), step):
+        rows = order[start : start + step]
+        out[rows] = embedder.encode_passages([texts[i] for i in rows], batch_size=batch_size)
+        done(len(rows))
+    return out
 
 
 def _short_title(title: str, embedder: Embedder) -> str:

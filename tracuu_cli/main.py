@@ -48,6 +48,7 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from indexer.build import build_index
     from indexer.chunking import ChunkingParams
+    from indexer.progress import Progress
     from models.embedder import Embedder
 
     embedder = Embedder.load(args.model, settings=settings)
@@ -62,6 +63,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         strict=args.strict,
         settings=settings,
         raw=args.raw,
+        progress=Progress(sys.stderr),
     )
     print(summary.line())
     return 0

@@ -29,6 +29,7 @@ from indexer.format.faults import fault_point
 from indexer.format.lexical import build_lexical
 from indexer.format.records import Article, Passage
 from indexer.format.store import STORE_FILE, StoreWriter
+from indexer.progress import Progress
 from tracuu.system import library_versions
 from tracuu.text.normalise import NORMALISATION_NAME
 from tracuu.text.restore import RESTORE_FILE, ToneModel
@@ -73,16 +74,27 @@ class VersionWriter:
         self._lexical_texts.extend((article.title, p.text) for p in passages)
         self.articles += 1
 
-    def finish(self, vectors: np.ndarray, ids: np.ndarray, tones: ToneModel, recipe: Recipe, next_id: int) -> None:
+    def finish(
+        self,
+        vectors: np.ndarray,
+        ids: np.ndarray,
+        tones: ToneModel,
+        recipe: Recipe,
+        next_id: int,
+        progress: Progress | None = None,
+    ) -> None:
         """Write the passages' vectors (any order; ids as given to add_article), the indexes, and last the manifest."""
+        progress = progress or Progress()  # silent, still timed
         self._store.close()
-        started = time.perf_counter()
-        self.index_type = ann.write_vector_index(self.directory, vectors, ids)
-        self.timings["vectors"] = time.perf_counter() - started
+        with progress.stage("vectors", total=len(ids), unit="passages") as stage:
+            self.index_type = ann.write_vector_index(self.directory, vectors, ids)
+            stage.update(len(ids))
+        self.timings["vectors"] = progress.timings["vectors"]
         fault_point("faiss", self.directory / ann.INDEX_FILE)
-        started = time.perf_counter()
-        build_lexical(self.directory, self._lexical_ids, self._lexical_texts)
-        self.timings["lexical"] = time.perf_counter() - started
+        with progress.stage("lexical", total=len(self._lexical_ids), unit="passages") as stage:
+            build_lexical(self.directory, self._lexical_ids, self._lexical_texts)
+            stage.update(len(self._lexical_ids))
+        self.timings["lexical"] = progress.timings["lexical"]
         self._lexical_texts = []
         tones.save(self.directory / RESTORE_FILE)
         manifest = {
