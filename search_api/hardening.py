@@ -1,11 +1,11 @@
-"""Request limits and a precise OpenAPI schema for the HTTP API.
+"""What guards the HTTP API around the endpoints: security headers on every response, request limits,
+one JSON error shape (`{"error", "param", "code"}`) even for requests the HTTP parser refuses, a CSP of
+its own for the docs pages, and refusing a search parameter given twice.
 
-`RequestLimits` runs before routing and answers with a JSON error naming the problem:
-414 when the request line (path + query string) is over `Settings.max_request_bytes`, 413 when
-the body is, 400 when a query parameter is not valid UTF-8 once percent-decoded. `check_params`
-refuses unknown and repeated parameters of `/api/search`. `precise_openapi` publishes the
-constraints that `retrieval.params` enforces (types, ranges, enums, formats, required `q`), so
-clients and fuzzers can check every response against the schema.
+`RequestLimits` runs before routing: 414 when the request line (path + query string) is over
+`Settings.max_request_bytes`, 413 when the body is, 400 when a query parameter is not valid UTF-8 once
+percent-decoded. The parameters themselves are checked by retrieval.contract.SearchParams, which is also
+what OpenAPI publishes.
 """
 
 from __future__ import annotations
