@@ -20,6 +20,7 @@ from indexer.format.faults import fault_point
 from indexer.format.records import Article, Passage
 from indexer.format.store import STORE_FILE, Store
 from indexer.format.writer import Recipe, VersionWriter, write_version
+from indexer.posted import EMPTY_FINGERPRINT, PostedArticles, PostedChanges, apply_posted
 from indexer.progress import Progress
 from indexer.readers import MAX_ARTICLE_BYTES, SourceError, read_articles
 from indexer.source_warnings import SourceWarnings
@@ -108,13 +109,24 @@ def collect_articles(
             warnings(problem)
             continue
         seen[article.id] = article.origin
-        if not article.lang:
-            article.lang = detect_language(article.title + "\n" + article.text)
-        articles.append(article)
+        articles.append(_with_language(article))
     stage.close()
     if warnings is not None:
         warnings.check(len(articles))
     return articles
+
+
+def _with_language(article: Article) -> Article:
+    if not article.lang:
+        article.lang = detect_language(article.title + "\n" + article.text)
+    return article
+
+
+def _with_posted(articles: list[Article], changes: PostedChanges) -> list[Article]:
+    """`articles` with what was posted over HTTP applied (indexer.posted), languages detected as for sources."""
+    if not changes.articles and not changes.deleted:
+        return articles
+    return [_with_language(a) for a in apply_posted(articles, changes)]
 
 
 @dataclass
@@ -169,18 +181,60 @@ def build_index(
     warnings = SourceWarnings(strict=strict)
     articles = collect_articles(sources, warnings, settings.max_article_bytes, raw=raw, progress=progress)
     with write_version(index_dir) as version:
+        changes = PostedArticles(index_dir).changes()  # under the writer lock, with what it re-uses
         previous = _open_previous(index_dir, embedder.identity, params)
         try:
-            summary = _fill_version(version, articles, embedder, params, previous, batch_size, progress)
+            summary = _fill_version(
+                version, _with_posted(articles, changes), embedder, params, previous, batch_size, progress, changes
+            )
         finally:
             if previous:
                 previous.store.close()
         publish = progress.stage("publish")  # ends once the block has swapped the new version in
     publish.close()
+    return _finished(summary, version, started, progress, len(warnings))
+
+
+def publish_posted(
+    index_dir: Path, embedder: Embedder, batch_size: int = 32, progress: Progress | None = None
+) -> IndexSummary | None:
+    """Publish the served version's articles with the posted changes applied; None when it has them all already.
+
+    The server calls this after each POST or DELETE of `/api/articles` (and once at start, for changes
+    acknowledged before a crash): the same writer lock, re-use of unchanged vectors and atomic switch
+    as `tracuu index`, whose sources are simply the published articles.
+    """
+    progress = progress or Progress()
+    started = time.perf_counter()
+    manifest = layout.read_manifest(layout.current_version(index_dir), check_format=False)
+    if manifest.get("posted", EMPTY_FINGERPRINT) == PostedArticles(index_dir).fingerprint():
+        return None
+    params = ChunkingParams(**manifest["chunking"])
+    with write_version(index_dir) as version:
+        changes = PostedArticles(index_dir).changes()
+        store = Store(layout.current_version(index_dir) / STORE_FILE)  # read under the lock: the latest version
+        try:
+            published = list(store.articles())
+        finally:
+            store.close()
+        previous = _open_previous(index_dir, embedder.identity, params)  # None: another model, embed everything
+        try:
+            summary = _fill_version(
+                version, _with_posted(published, changes), embedder, params, previous, batch_size, progress, changes
+            )
+        finally:
+            if previous:
+                previous.store.close()
+    return _finished(summary, version, started, progress, 0)
+
+
+def _finished(
+    summary: IndexSummary, version: VersionWriter, started: float, progress: Progress, skipped: int
+) -> IndexSummary:
     assert version.published is not None
     summary.version = version.published.name
     summary.seconds = time.perf_counter() - started
-    summary.skipped = len(warnings)
+    summary.skipped = skipped
     summary.stages = dict(progress.timings)
     return summary
 
@@ -193,6 +247,7 @@ def _fill_version(
     previous: _Previous | None,
     batch_size: int,
     progress: Progress,
+    posted: PostedChanges,
 ) -> IndexSummary:
     """Store every article, re-use the vectors of unchanged ones, embed the rest, finish the version."""
     summary = IndexSummary(articles=len(articles))
@@ -241,7 +296,7 @@ def _fill_version(
         tones = ToneModel()
         tones.learn_corpus(text for a in articles for text in (a.title, a.text))
         stage.update(len(articles))
-    version.finish(vectors, ids, tones, recipe(embedder, params), next_id, progress)
+    version.finish(vectors, ids, tones, recipe(embedder, params), next_id, progress, posted.fingerprint)
     return summary
 
 

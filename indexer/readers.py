@@ -161,12 +161,16 @@ def read_jsonl(
                 raise _size_error(where, len(data), max_article_bytes)
             line = (data if isinstance(data, str) else _decode(path, data, where)).strip()
             if line:
-                article = article_from_json(line, where)
-                yield article if raw or article.extra.pop("raw", False) is True else _cleaned(article)
+                yield prepared(article_from_json(line, where), raw)
         except SourceError as exc:
             if skip is None:
                 raise
             skip(exc)
+
+
+def prepared(article: Article, raw: bool = False) -> Article:
+    """The article as indexed: its text cleaned unless `raw` or its own `"raw": true` says it is clean already."""
+    return article if article.extra.pop("raw", False) is True or raw else _cleaned(article)
 
 
 def _cleaned(article: Article) -> Article:
@@ -188,7 +192,7 @@ def _optional_str(record: dict[str, Any], key: str, where: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise SourceError(f"{where}: field '{key}' must be a string, got {type(value).__name__}")
+        raise SourceError(f"{where}: field '{key}' must be a string, got {type(value).__name__}", key)
     value = nfc(value).strip()
     return value or None
 
@@ -198,23 +202,28 @@ def article_from_json(line: str, where: str) -> Article:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise SourceError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+    return article_from_record(record, where)
+
+
+def article_from_record(record: Any, where: str) -> Article:
+    """An article from one decoded JSON Lines record; SourceError names `where` and the field at fault."""
     if not isinstance(record, dict):
         raise SourceError(f"{where}: expected a JSON object, got {type(record).__name__}")
     doc_id = record.get("id", record.get("_id"))
     if isinstance(doc_id, int) and not isinstance(doc_id, bool):
         doc_id = str(doc_id)
     if not isinstance(doc_id, str) or not doc_id.strip():
-        raise SourceError(f"{where}: missing or empty 'id' (or '_id')")
+        raise SourceError(f"{where}: missing or empty 'id' (or '_id')", "id")
     if "title" not in record:
-        raise SourceError(f"{where}: missing required field 'title'")
+        raise SourceError(f"{where}: missing required field 'title'", "title")
     title = _optional_str(record, "title", where)
     text = _optional_str(record, "text", where)
     if text is None:
-        raise SourceError(f"{where}: missing or empty required field 'text'")
+        raise SourceError(f"{where}: missing or empty required field 'text'", "text")
     published_raw = _optional_str(record, "published", where)
     published = parse_vietnamese_date(published_raw) if published_raw else None
     if published_raw and published is None:
-        raise SourceError(f"{where}: field 'published' is not a date: {published_raw!r}")
+        raise SourceError(f"{where}: field 'published' is not a date: {published_raw!r}", "published")
     return Article(
         id=doc_id.strip(),
         title=title or "",

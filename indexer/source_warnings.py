@@ -13,7 +13,11 @@ from typing import TextIO
 
 
 class SourceError(ValueError):
-    """A source file or line that cannot be read as an article."""
+    """A source file or line that cannot be read as an article; `field` names the JSON field at fault, if one is."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass

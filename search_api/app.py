@@ -26,15 +26,17 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from indexer.posted import PostedArticles
 from retrieval.articles import article_view, marked_query
 from retrieval.contract import ArticleView, PageParams, QueryError, SearchParams, SearchResult, limited, query_error
 from retrieval.searcher import Searcher
 from search_api.article_page import render_article
 from search_api.hardening import SECURITY_HEADERS, RequestLimits, error_body, refuse_repeated, with_docs_csp
+from search_api.ingest import BodyError, Publisher, posted_records
 from search_api.metrics import install as install_metrics
 from search_api.page import INSTANT_HEADER, INSTANT_VALUE, index_overview, render_page
 from search_api.reload import LiveSearcher
-from search_api.schemas import ErrorBody, Health, ReloadResult
+from search_api.schemas import ArticleChange, ErrorBody, Health, PostedArticle, ReloadResult
 from tracuu.settings import Settings
 from tracuu.system import available_cpus
 
@@ -55,6 +57,8 @@ DOCS_FILES = {
 }
 DOCS_PATH, REDOC_PATH, DOCS_STATIC = "/docs", "/redoc", "/static/docs"
 PAGE_PATH = "/"
+ARTICLES_PATH = "/api/articles"
+PUBLISH_WAIT_S = 120.0  # the longest `wait=true` holds a request before answering 202 (still written, not yet served)
 # One "4XX" entry documents every client error (400, 404, 405, 413, 414) with the one error body, and keeps
 # FastAPI from publishing a 422 that this API never answers.
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -111,26 +115,32 @@ def create_app(
     settings = settings or Settings.from_env()
     api_params = limited(SearchParams, settings)
     page_params = limited(PageParams, settings)
-    state: dict[str, LiveSearcher] = {}
+    state: dict[str, Any] = {}
+    posted = PostedArticles(index_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = searcher or Searcher(index_dir, model=model, settings=settings)
         live = LiveSearcher(index_dir, opened, model, settings)
         state["live"] = live
+        publisher = state["publisher"] = Publisher(index_dir, live)
+        publisher.catch_up()  # before serving: what was acknowledged before a crash is searchable once ready
         limit_request_threads(settings.request_threads)
         live.start()
+        publisher.start()
         with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):  # main thread only
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, live.wake)
         yield
         with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        publisher.stop()
         live.stop()
         if live.get() is not searcher:  # a Searcher given by the caller stays theirs to close
             live.get().close()
 
     def current() -> Searcher:
-        return state["live"].get()
+        live: LiveSearcher = state["live"]
+        return live.get()
 
     app = FastAPI(
         title="tracuu",
@@ -139,7 +149,11 @@ def create_app(
         docs_url=None,  # served below from packaged assets, not from a CDN
         redoc_url=None,
     )
-    app.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        RequestLimits,
+        max_bytes=settings.max_request_bytes,
+        large_bodies={ARTICLES_PATH: (settings.max_ingest_bytes, "TRACUU_MAX_INGEST_BYTES")},
+    )
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:  # CORS is off unless TRACUU_CORS_ORIGINS names the origins allowed to read the API
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET"], allow_credentials=False)
@@ -236,18 +250,98 @@ def create_app(
             status="ok", version=s.version, articles=articles, passages=passages, model=s.manifest["model"]["name"]
         )
 
-    @app.post("/admin/reload", response_model=ReloadResult, responses=ADMIN_ERRORS, summary="Serve the newest version")
-    def admin_reload(authorization: Annotated[str | None, Header()] = None) -> Any:
-        """Switch to the published version now (it is also picked up within TRACUU_RELOAD_INTERVAL_S)."""
+    def refused(authorization: str | None) -> JSONResponse | None:
+        """403 while no admin token is configured, 401 for a missing or wrong one, None to go on."""
         if not settings.admin_token:
             return _error(403, "admin endpoints are off: set TRACUU_ADMIN_TOKEN to enable them", code="admin_disabled")
         given = (authorization or "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
             message = "authorization: missing or wrong token (send 'Authorization: Bearer <token>')"
-            return _error(401, message, code="invalid_admin_token")
+            return _error(401, message, "authorization", "invalid_admin_token")
+        return None
+
+    @app.post("/admin/reload", response_model=ReloadResult, responses=ADMIN_ERRORS, summary="Serve the newest version")
+    def admin_reload(authorization: Annotated[str | None, Header()] = None) -> Any:
+        """Switch to the published version now (it is also picked up within TRACUU_RELOAD_INTERVAL_S)."""
+        if (refusal := refused(authorization)) is not None:
+            return refusal
         live = state["live"]
         reloaded = live.reload()
         return ReloadResult(reloaded=reloaded, version=live.get().version, error=live.last_error)
+
+    def wait_param(request: Request) -> bool:
+        value = request.query_params.get("wait", "false").lower()
+        if value not in ("true", "false", "1", "0"):
+            raise QueryError("wait: expected true or false", "wait", "invalid_wait")
+        return value in ("true", "1")
+
+    async def acknowledged(ids: list[str], wait: bool) -> JSONResponse:
+        """After a durable write: 202, or with `wait` 200 once this server searches the change (202 on timeout)."""
+        publisher: Publisher = state["publisher"]
+        ticket = publisher.changed()
+        published = wait and await anyio.to_thread.run_sync(publisher.wait, ticket, PUBLISH_WAIT_S)
+        body = ArticleChange(accepted=len(ids), ids=ids, published=published, version=current().version)
+        return JSONResponse(body.model_dump(), status_code=200 if published else 202)
+
+    @app.post(
+        ARTICLES_PATH,
+        response_model=ArticleChange,
+        status_code=202,
+        responses={**ADMIN_ERRORS, 200: {"model": ArticleChange, "description": "with `wait=true`: searchable now"}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "anyOf": [
+                                PostedArticle.model_json_schema(),
+                                {"type": "array", "items": PostedArticle.model_json_schema()},
+                            ]
+                        }
+                    }
+                },
+            }
+        },
+        summary="Add or replace articles (one, or a list)",
+    )
+    async def post_articles(request: Request, authorization: Annotated[str | None, Header()] = None) -> Any:
+        """Written durably before the answer (2xx: never lost), searchable after the next publication (seconds).
+
+        An article with the id of one already indexed replaces it. `?wait=true` answers once it is searchable.
+        A bad article refuses the whole batch (400 naming it, e.g. `[3].title`).
+        """
+        if (refusal := refused(authorization)) is not None:
+            return refusal
+        wait = wait_param(request)
+        try:
+            records = posted_records(await request.body(), settings.max_article_bytes)
+        except BodyError as exc:
+            status = 413 if exc.code == "article_too_large" else 400
+            return _error(status, str(exc), exc.param, exc.code)
+        await anyio.to_thread.run_sync(posted.put, records)
+        return await acknowledged([doc_id for doc_id, _ in records], wait)
+
+    @app.delete(
+        ARTICLES_PATH + "/{doc_id:path}",
+        response_model=ArticleChange,
+        status_code=202,
+        responses={**ADMIN_ERRORS, 200: {"model": ArticleChange, "description": "with `wait=true`: gone from search"}},
+        summary="Delete an article",
+    )
+    async def delete_article(
+        request: Request, doc_id: str, authorization: Annotated[str | None, Header()] = None
+    ) -> Any:
+        """Deleted durably before the answer; a later `tracuu index` of a source holding it leaves it out too,
+        until it is posted again. 404 for an id neither indexed nor posted."""
+        if (refusal := refused(authorization)) is not None:
+            return refusal
+        wait = wait_param(request)
+        known = current().store.article(doc_id) is not None or posted.state(doc_id) == "put"
+        if not known:
+            return _error(404, f"doc_id: no article {doc_id[:200]!r} in this index", "doc_id", "article_not_found")
+        await anyio.to_thread.run_sync(posted.delete, doc_id)
+        return await acknowledged([doc_id], wait)
 
     @app.get("/static/{name}", include_in_schema=False)
     def static_file(name: str) -> FileResponse:

@@ -66,10 +66,16 @@ def _largest_param(query_string: bytes) -> str | None:
 class RequestLimits:
     """Pure ASGI middleware: oversized or undecodable requests never reach an endpoint."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: Callable[[Scope, Receive, Send], Awaitable[None]],
+        max_bytes: int,
+        large_bodies: dict[str, tuple[int, str]] | None = None,
+    ) -> None:
+        """`large_bodies`: path -> (body limit, its setting) for the endpoints that take documents."""
         self.app = app
         self.max_bytes = max_bytes
-        self._too_large = f"the request body is over the limit of {max_bytes} bytes"
+        self.large_bodies = large_bodies or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,10 +96,12 @@ class RequestLimits:
         if bad is not None:
             await _send_error(send, 400, f"{bad}: not valid UTF-8 once percent-decoded", bad, "invalid_encoding")
             return
+        limit, setting = self.large_bodies.get(scope["path"], (self.max_bytes, "TRACUU_MAX_REQUEST_BYTES"))
+        too_large = f"the request body is over the limit of {limit} bytes ({setting})"
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length", b"").strip()
-        if length and (not length.isdigit() or int(length) > self.max_bytes):
-            await _send_error(send, 413, self._too_large, None, "payload_too_large")
+        if length and (not length.isdigit() or int(length) > limit):
+            await _send_error(send, 413, too_large, None, "payload_too_large")
             return
 
         received = 0
@@ -104,7 +112,7 @@ class RequestLimits:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
@@ -117,7 +125,7 @@ class RequestLimits:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await _send_error(send, 413, self._too_large, None, "payload_too_large")
+                await _send_error(send, 413, too_large, None, "payload_too_large")
 
 
 def error_body(message: str, param: str | None, code: str) -> dict[str, str | None]:

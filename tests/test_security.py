@@ -172,9 +172,17 @@ def test_cors_is_off_unless_configured(evil_site, searcher) -> None:
 
 def test_state_changing_endpoints_are_post_only_behind_a_token(evil_site, searcher) -> None:
     app = create_app(searcher.index_dir, searcher=searcher)
-    changing = {route.path: route.methods - {"GET", "HEAD"} for route in app.routes if hasattr(route, "methods")}
-    changing = {path: methods for path, methods in changing.items() if methods}
-    assert changing == {"/admin/reload": {"POST"}}, changing
+    changing = {
+        (method, route.path)
+        for route in app.routes
+        for method in getattr(route, "methods", ())
+        if method not in ("GET", "HEAD")
+    }
+    assert changing == {
+        ("POST", "/admin/reload"),
+        ("POST", "/api/articles"),
+        ("DELETE", "/api/articles/{doc_id:path}"),
+    }, changing
 
     server, _, _ = evil_site
     url = server.url + "/admin/reload"
@@ -184,9 +192,13 @@ def test_state_changing_endpoints_are_post_only_behind_a_token(evil_site, search
     assert httpx.post(url, headers={"Authorization": "Bearer nope"}).status_code == 401
     assert httpx.post(url, headers={"Authorization": TOKEN[:-1]}).status_code == 401
     assert httpx.post(url, headers={"Authorization": f"Bearer {TOKEN}"}).json()["reloaded"] is False
+    for method, path in (("POST", "/api/articles"), ("DELETE", "/api/articles/x")):  # the writes: token first
+        assert httpx.request(method, server.url + path, json={"id": "x", "title": "t", "text": "x"}).status_code == 401
     with TestClient(create_app(searcher.index_dir, searcher=searcher, settings=Settings())) as client:
         r = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
         assert r.status_code == 403 and "TRACUU_ADMIN_TOKEN" in r.json()["error"]  # no token set: disabled
+        for method, path in (("POST", "/api/articles"), ("DELETE", "/api/articles/x")):
+            assert client.request(method, path, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 403
 
 
 def served_version(server: LiveServer) -> str:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     admin_token: str = Field(
         "", description="`Authorization: Bearer` token of the admin endpoints; empty: they answer 403"
     )
+    max_ingest_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="body of `POST /api/articles` (one article or a batch); larger gets 413"
+    )
     reload_interval_s: float = Field(
         1.0, ge=0, description="seconds between checks of `DIR/current` by `tracuu serve`; 0: only on SIGHUP"
     )

@@ -31,6 +31,7 @@ MANIFEST = "manifest.json"
 VERSION_PREFIX = "v-"
 TMP_PREFIX = ".tmp-"
 LOCK = ".lock"
+POSTED = "posted"  # articles posted over HTTP, kept for every later version (indexer.posted)
 KEEP_OLD_VERSIONS = 1
 
 
@@ -76,7 +77,7 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -93,7 +94,7 @@ def check_index_dir(index_dir: Path) -> None:
     foreign = [
         p.name
         for p in index_dir.iterdir()
-        if p.name not in (CURRENT, LOCK) and not p.name.startswith((VERSION_PREFIX, TMP_PREFIX))
+        if p.name not in (CURRENT, LOCK, POSTED) and not p.name.startswith((VERSION_PREFIX, TMP_PREFIX))
     ]
     if foreign:
         raise FileExistsError(f"{index_dir}: not a tracuu index directory (contains {foreign[0]!r}); use an empty DIR")
@@ -107,7 +108,10 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise IndexBusy(f"{index_dir}: another `tracuu index` is writing this index") from None
+            raise IndexBusy(
+                f"{index_dir}: another writer is publishing this index (a `tracuu index` run, or `tracuu serve` "
+                "publishing articles posted over HTTP); run again when it is done"
+            ) from None
         yield
 
 
@@ -158,7 +162,7 @@ def publish(index_dir: Path, temp_dir: Path) -> Path:
     os.symlink(final.name, link_tmp)
     fault_point("swap")
     os.replace(link_tmp, index_dir / CURRENT)
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
     _prune_old_versions(index_dir, final, served)
     return final
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,6 +159,27 @@ class Store:
                 [(start, end, text) for _, _, text, start, end in self.passages_of(doc_id)]
             )
         return article
+
+    def articles(self) -> Iterator[Article]:
+        """Every stored article as the readers made it (cleaned text, metadata), in store order.
+
+        What a publication of posted articles starts from (indexer.build.publish_posted).
+        """
+        for (doc_id,) in self.conn.execute("SELECT doc_id FROM articles ORDER BY rowid").fetchall():
+            row = self.article(doc_id)
+            assert row is not None
+            yield Article(
+                id=row["doc_id"],
+                title=row["title"],
+                text=row["text"],
+                source=row["source"],
+                url=row["url"],
+                published=row["published"],
+                author=row["author"],
+                lang=row["lang"],
+                origin=row["origin"] or "",
+                extra=json.loads(row["extra"] or "{}"),
+            )
 
     def passages_of(self, doc_id: str) -> list[tuple[int, int, str, int, int]]:
         return self.conn.execute(

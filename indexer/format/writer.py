@@ -82,8 +82,12 @@ class VersionWriter:
         recipe: Recipe,
         next_id: int,
         progress: Progress | None = None,
+        posted: str | None = None,
     ) -> None:
-        """Write the passages' vectors (any order; ids as given to add_article), the indexes, and last the manifest."""
+        """Write the passages' vectors (any order; ids as given to add_article), the indexes, and last the manifest.
+
+        `posted`: the fingerprint of the posted articles this version includes (indexer.posted).
+        """
         progress = progress or Progress()  # silent, still timed
         self._store.close()
         with progress.stage("vectors", total=len(ids), unit="passages") as stage:
@@ -111,6 +115,8 @@ class VersionWriter:
             "counts": {"articles": self.articles, "passages": len(ids), "next_id": next_id},
             "libraries": library_versions(*LIBRARIES),
         }
+        if posted is not None:
+            manifest["posted"] = posted
         # Written last: a version directory without a manifest is never loaded or published.
         layout.write_json_atomic(self.directory / layout.MANIFEST, manifest)
         fault_point("manifest", self.directory)
