@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from indexer.boilerplate import Boilerplate
 from indexer.chunking import ChunkingParams, chunk_text
 from indexer.dedup import duplicate_groups
 from indexer.format import ann, layout
@@ -50,6 +51,7 @@ class IndexSummary:
     embedded_ids: list[str] = field(default_factory=list)
     skipped: int = 0  # bad source items left out, each with a warning on stderr
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (read, chunk, embed, ...)
+    boilerplate_sentences: int = 0  # sentences left out as their source's boilerplate (indexer.boilerplate)
 
     def line(self) -> str:
         rate = self.embedded_passages / self.seconds if self.seconds else 0.0
@@ -57,7 +59,9 @@ class IndexSummary:
         return (
             f"indexed {self.articles} articles, {self.passages} passages in {self.seconds:.1f} s "
             f"(embedded {self.embedded_passages} passages of {self.embedded_articles} articles, {rate:.1f}/s; "
-            f"reused {self.reused_articles}; removed {self.removed_articles}{skipped})"
+            f"reused {self.reused_articles}; removed {self.removed_articles}{skipped}"
+            + (f"; left out {self.boilerplate_sentences} boilerplate sentences" if self.boilerplate_sentences else "")
+            + ")"
             + (f" ({Progress.format_timings(self.stages)})" if self.stages else "")
         )
 
@@ -184,8 +188,17 @@ def build_index(
         changes = PostedArticles(index_dir).changes()  # under the writer lock, with what it re-uses
         previous = _open_previous(index_dir, embedder.identity, params)
         try:
+            found = None if raw else Boilerplate()  # --raw: already clean, no sentence is left out
             summary = _fill_version(
-                version, _with_posted(articles, changes), embedder, params, previous, batch_size, progress, changes
+                version,
+                _with_posted(articles, changes),
+                embedder,
+                params,
+                previous,
+                batch_size,
+                progress,
+                changes,
+                found,
             )
         finally:
             if previous:
@@ -212,15 +225,26 @@ def publish_posted(
     params = ChunkingParams(**manifest["chunking"])
     with write_version(index_dir) as version:
         changes = PostedArticles(index_dir).changes()
-        store = Store(layout.current_version(index_dir) / STORE_FILE)  # read under the lock: the latest version
+        current = layout.current_version(index_dir)  # read under the lock: the latest version
+        store = Store(current / STORE_FILE)
         try:
             published = list(store.articles())
         finally:
             store.close()
         previous = _open_previous(index_dir, embedder.identity, params)  # None: another model, embed everything
         try:
+            # Published articles have lost their boilerplate already: what was found then applies to new ones.
+            known = Boilerplate.load(current)
             summary = _fill_version(
-                version, _with_posted(published, changes), embedder, params, previous, batch_size, progress, changes
+                version,
+                _with_posted(published, changes),
+                embedder,
+                params,
+                previous,
+                batch_size,
+                progress,
+                changes,
+                known,
             )
         finally:
             if previous:
@@ -248,8 +272,13 @@ def _fill_version(
     batch_size: int,
     progress: Progress,
     posted: PostedChanges,
+    boilerplate: Boilerplate | None,
 ) -> IndexSummary:
-    """Store every article, re-use the vectors of unchanged ones, embed the rest, finish the version."""
+    """Store every article, re-use the vectors of unchanged ones, embed the rest, finish the version.
+
+    `boilerplate`: sentences known to be a source's boilerplate; more are found among `articles`, and all are
+    left out of them (None: none, for sources indexed --raw).
+    """
     summary = IndexSummary(articles=len(articles))
     old_hashes = previous.store.article_hashes() if previous else {}
     next_id = int(previous.manifest["counts"]["next_id"]) if previous else 0
@@ -259,6 +288,10 @@ def _fill_version(
 
     stage = progress.stage("chunk", total=len(articles), unit="articles")
     groups = duplicate_groups(articles)
+    if boilerplate is not None:
+        boilerplate = boilerplate.merged(Boilerplate.detect(articles, groups))
+        summary.boilerplate_sentences = boilerplate.strip(articles)
+        boilerplate.save(version.directory)
     for article in articles:
         stage.update()
         digest = content_hash(article, params)

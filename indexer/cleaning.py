@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from indexer.clutter import is_clutter
+from tracuu.text.restore import is_vietnamese_syllable
 
 _END = r"(?:(?<=[.!?…\"”’)»:])|^)"  # a fragment can start only after a sentence end (or at the start)
 
@@ -49,7 +50,7 @@ _SHARE = re.compile(
 _PAREN_PHOTO = re.compile(r"(?:\s+[-–])?\s*\(\s*(?:[Ảả]nh|[Nn]guồn\s*ảnh|[Ảả]nh\s*minh\s*họa)\b[^()]{0,100}\)")
 _PHOTO_ILLUSTRATIVE = re.compile(_END + r"\s*[Ảả]nh\s+minh\s+h[ọo]a\s*(?:[.:]\s*(?:[Ii]nternet\.?)?)?(?=\s+\S|\s*$)")
 _PHOTO_LABEL = re.compile(
-    r"(?:(?:(?<=[.!?…\"”’)»:])|^|\s[-–](?=\s))\s*(?:(?:Tin|Bài)\s*(?:,|-|và)?\s*ảnh|ảnh|Clip|Nguồn\s*ảnh)"
+    r"(?:(?:(?<=[.!?…\"”’)»:])|^|\s[-–](?=\s))\s*(?:(?:Tin|Bài)\s*(?:,|-|và)?\s*ảnh|ảnh|Clip|Nguồn\s*ảnh|Trong\s*ảnh)"
     r"|(?:(?<=\s)|^)(?:Ảnh(?:\s*và\s*clip)?|Nguồn\s*ảnh))\s*:\s*"
 )  # a capitalised "Ảnh:" is a credit label anywhere; lowercase only after a sentence end
 _COMPILED = re.compile(r"\s*\(\s*(?:tổng\s*hợp|t/h)\s*\)", re.I)
@@ -62,7 +63,13 @@ _RELATED = re.compile(
 _HREF = re.compile(r'"?\s*href="[^"]*">?')
 
 _WORD = re.compile(r"\S+")
-_AGENCY_END = re.compile(r"(?:^|/)[A-ZĐ0-9.\-]{2,}$")  # "TTXVN", "Trọng Đức/TTXVN": the credit ends there
+_SPACES = re.compile(r"\s{2,}")
+_TAIL_WINDOW = 400  # characters at the end of a paragraph where an attribution or byline can be
+_THEO_END = re.compile(r"\s*\(\s*[Tt]heo\s+([^()]{2,60})\)\s*\.?$")
+_LAST_FRAGMENT = re.compile(r"(?:(?<=[.!?…\"”)])\s+|^)(\S(?:[^.!?…\"”\s]|\s(?!\s)|[.](?=\S)){0,60}?)\s*$")
+_AGENCY_END = re.compile(
+    r"(?:^|/|(?<=[^\W\d_])[-–])[A-ZĐ0-9.\-]{2,}$"
+)  # "TTXVN", "Trọng Đức/TTXVN": the credit ends there
 _INITIALS = re.compile(r"^(?:[A-ZĐ][a-zđ]?\.)+[A-ZĐ]?[^\W\d_]*$")  # "M.Anh", "H.H", "K.N", "Ng."
 
 
@@ -84,6 +91,18 @@ _STARTS = (
 _SENTENCE_STARTS = set(_STARTS.split())
 _DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)+\.?$")
 _LOWER_CREDITS = {"internet", "reuters", "facebook", "instagram", "st", "nguồn", "internet."}
+
+
+# Lowercase credits right after "Ảnh:" (a compilation, the person pictured, a screenshot).
+_LOWER_CREDIT = re.compile(
+    r"\s*(?:tổng\s*hợp|internet|st|nhân\s*vật\s*cung\s*cấp|gia\s*đình\s*cung\s*cấp|cắt\s*từ\s*(?:clip|video)"
+    r"|chụp\s*(?:từ\s*)?màn\s*hình|minh\s*họa)\b\.?"
+)
+
+
+def _foreign(word: str) -> bool:
+    """Not a Vietnamese syllable ("Reuters", "Eurosport", "Facebook"): a credit, not the next sentence's start."""
+    return word.isalpha() and not is_vietnamese_syllable(word)
 
 
 def _credit_token(token: str) -> bool:
@@ -157,27 +176,38 @@ class _Cleaner:
                     run.append(word)
                     ended = True
                     break
-                if (run and token in _SENTENCE_STARTS) or (not _credit_token(token.rstrip(").")) and "/" not in token):
+                credit = _credit_token(token.rstrip(").")) or "/" in token or _AGENCY_END.search(token)
+                if (run and token in _SENTENCE_STARTS) or not credit:
                     break
                 run.append(word)
-                if _DOMAIN.match(token):  # "news.com.au." ends the credit
+                if _DOMAIN.match(token) or token[0].islower():  # "news.com.au.", "reuters": the credit ends there
                     break
                 if (token.endswith((".", ")")) and len(token) > 2) or _AGENCY_END.search(token):
                     ended = True
                     break
-            if not run:
+            phrase = _LOWER_CREDIT.match(text, label.end())
+            if phrase:  # "Ảnh: tổng hợp", "Ảnh: nhân vật cung cấp"
+                self.note("photo_credit", text[label.start() : phrase.end()])
+                out.append(text[pos : label.start()] + " ")
+                pos = phrase.end()
                 continue
-            if not ended and len(run) < len(words):
+            if not ended and run and len(run) < len(words):
                 nxt = words[len(run)].group(0)
-                if not nxt[0].isupper():  # a lowercase word follows: the last capitalised one starts a sentence
+                opens_quote = nxt[0] in '“"«*'  # a quotation (or list item) starts the next sentence there
+                if not opens_quote and not nxt[0].isupper():  # a lowercase word follows: the last one starts a sentence
                     run = run[:-1]
-                    single = run[0].group(0).rstrip(".,") if len(run) == 1 else ""
-                    if not run or (
-                        single and not (single.isupper() or _DOMAIN.match(single) or _INITIALS.match(single))
-                    ):
-                        continue  # "Ảnh: Sài Gòn giải phóng", "Ảnh: Khoa học ...": unsure, leave it
+                single = run[0].group(0).rstrip(".,") if len(run) == 1 else ""
+                if single and not (
+                    single.isupper() or _DOMAIN.match(single) or _INITIALS.match(single) or _foreign(single)
+                ):
+                    run = []  # "Ảnh: Sài Gòn giải phóng", "Ảnh: Tờ “Thời báo ...”": unsure where the credit ends
                 if len(run) >= 5:
-                    continue  # too long to be a name: leave it
+                    run = []  # too long to be a name
+            if not run:  # the label alone goes; the words after it may be the caption's or the body's: they stay
+                self.note("photo_label", label.group(0))
+                out.append(text[pos : label.start()] + " ")
+                pos = label.end()
+                continue
             end = run[-1].end()
             if end == len(text.rstrip()) and label.group(0).strip().lower().startswith("tin"):  # "Tin, ảnh: X (TTXVN)"
                 name = " ".join(w.group(0) for w in run if not w.group(0).startswith("("))
@@ -191,30 +221,42 @@ class _Cleaner:
         return "".join(out)
 
     def inline(self, para: str) -> str:
-        para = self.sub("html_residue", _HREF, para, " ")
-        para = self.sub("photo_caption", _PAREN_PHOTO, para, "")
-        para = self.sub("photo_caption", _PHOTO_ILLUSTRATIVE, para)
-        para = self.photo_credits(para)
-        para = self.sub("compiled", _COMPILED, para, "")
-        para = self.sub("video_label", _VIDEO_LABEL, para)
-        if "|" in para:  # cheap guard: the pattern is slow to try at every position
+        # Each rule runs only where its literal anchor occurs: trying a pattern that may start with
+        # whitespace at every position of every paragraph was most of the cost of reading a corpus.
+        lower = para.lower()
+        if "href" in para:
+            para = self.sub("html_residue", _HREF, para, " ")
+        photo = "ảnh" in lower
+        if photo and "(" in para:
+            para = self.sub("photo_caption", _PAREN_PHOTO, para, "")
+        if photo and "minh h" in lower:
+            para = self.sub("photo_caption", _PHOTO_ILLUSTRATIVE, para)
+        if ":" in para and (photo or "clip" in lower):
+            para = self.photo_credits(para)
+        if "(" in para and ("tổng" in lower or "t/h" in lower):
+            para = self.sub("compiled", _COMPILED, para, "")
+        if "Video" in para:
+            para = self.sub("video_label", _VIDEO_LABEL, para)
+        if "|" in para:
             para = self.sub("related", _RELATED, para, "")
         if "Xem" in para:
             para = self.sub("see_also", _SEE_ALSO, para)
-        para = self.sub("arrows", _ARROWS, para, "")
-        return re.sub(r"\s{2,}", " ", para).strip()
+        if ">" in para:
+            para = self.sub("arrows", _ARROWS, para, "")
+        return _SPACES.sub(" ", para).strip()
 
     def tail(self, para: str) -> str:
         """Take attributions and a byline off the end of the last paragraph, into metadata."""
         res = self.result
         for _ in range(4):
-            match = re.search(r"\s*\(\s*[Tt]heo\s+([^()]{2,60})\)\s*\.?$", para)
+            window = max(0, len(para) - _TAIL_WINDOW)  # search(pos): same matches, no scan of the whole paragraph
+            match = _THEO_END.search(para, window)
             if match and res.source_credit is None:
                 res.source_credit = match.group(1).strip()
                 self.note("source_credit", match.group(0))
                 para = para[: match.start()].rstrip()
                 continue
-            match = re.search(r"(?:(?<=[.!?…\"”)])\s+|^)(\S(?:[^.!?…\"”\s]|\s(?!\s)|[.](?=\S)){0,60}?)\s*$", para)
+            match = _LAST_FRAGMENT.search(para, window)
             if not match:
                 break
             tail = match.group(1).strip()
@@ -225,7 +267,7 @@ class _Cleaner:
             split = re.search(r"\s(Theo\s+\S.*)$", tail)  # "Tri Thu Theo Đời sống Plus"
             if split and res.source_credit is None:
                 tail = split.group(1)
-                match = re.search(re.escape(tail) + r"\s*$", para)
+                match = re.compile(re.escape(tail) + r"\s*$").search(para, window)
                 assert match is not None
             theo = re.match(r"^[Tt]heo\s+(.+)$", tail)
             slash = tail.split("/", 1) if "/" in tail else None

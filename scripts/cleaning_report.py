@@ -2,9 +2,10 @@
 
     python scripts/cleaning_report.py ../shared/corpora/vi-news/articles.jsonl [--sample 50] [--seed 0]
 
-Prints removals per rule; the share of articles and of passages still containing clutter markers
-before and after; authors/credits found; timings of reading with and without cleaning; and a
-seeded random sample of removed fragments to check by hand.
+Prints removals per rule; the boilerplate sentences found across articles (indexer.boilerplate); the
+share of articles and of passages still containing clutter markers before and after; authors/credits
+found; timings of reading with and without cleaning; and a seeded random sample of removed fragments
+to check by hand.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from indexer.boilerplate import Boilerplate  # noqa: E402
 from indexer.chunking import ChunkingParams, chunk_text  # noqa: E402
 from indexer.cleaning import clean_body  # noqa: E402
+from indexer.dedup import duplicate_groups  # noqa: E402
 from indexer.readers import read_jsonl  # noqa: E402
 
 MARKERS = {
@@ -71,6 +74,14 @@ def main() -> None:
     print("\nremovals per rule:")
     for rule, count in rules.most_common():
         print(f"  {rule:15} {count}")
+
+    # What indexing does next: sentences a source repeats at the edges of many articles (indexer.boilerplate).
+    boilerplate = Boilerplate.detect(clean, duplicate_groups(clean))
+    left_out = boilerplate.strip(clean)
+    print(f"\nboilerplate: {left_out} sentences left out ({sum(map(len, boilerplate.sentences.values()))} distinct)")
+    for source, keys in sorted(boilerplate.sentences.items()):
+        for key in sorted(keys):
+            print(f"  [{source}] {key[:150]}")
 
     passages_raw = [p.text for a in raw for p in _passages(a.text)]
     passages_clean = [p.text for a in clean for p in _passages(a.text)]

@@ -46,10 +46,10 @@ CASES = [
         "Thi thể nằm trong quan tài. Thi thể sẽ được đưa vào lò.",
         None, None, "photo_credit",
     ),
-    (  # unsure where the credit ends: left alone rather than eat a word of the sentence
+    (  # unsure where the credit ends: only the label goes, rather than eat a word of the sentence
         "Hai đối tượng bị thu giữ - Ảnh: Sài Gòn giải phóng Anh Khang xông vào khống chế.",
-        "Hai đối tượng bị thu giữ - Ảnh: Sài Gòn giải phóng Anh Khang xông vào khống chế.",
-        None, None, None,
+        "Hai đối tượng bị thu giữ - Sài Gòn giải phóng Anh Khang xông vào khống chế.",
+        None, None, "photo_label",
     ),
     (  # captions in brackets
         "Nhiều thủ tục đất đai được rút ngắn trong năm 2017 (Ảnh minh họa). Thời gian thực hiện giảm.",
@@ -140,6 +140,41 @@ CASES = [
         "Theo đó, Thứ trưởng yêu cầu báo cáo. Ảnh hưởng của bão rất lớn. Theo bạn, đội bóng nào sẽ vô địch?",
         "Theo đó, Thứ trưởng yêu cầu báo cáo. Ảnh hưởng của bão rất lớn. Theo bạn, đội bóng nào sẽ vô địch?",
         None, None, None,
+    ),
+    (  # a foreign one-word credit before a capitalised sentence start: the credit goes, the sentence stays
+        "Quân đội Syria đã đập tan khủng bố IS. Ảnh: Reuters Báo cáo chiến trường cho biết nhóm khủng bố rút lui.",
+        "Quân đội Syria đã đập tan khủng bố IS. Báo cáo chiến trường cho biết nhóm khủng bố rút lui.",
+        None, None, "photo_credit",
+    ),
+    (  # a credit before a quotation
+        "Tổng thống Mỹ Donald Trump. Ảnh: Reuters “Tôi đánh giá rất cao cuộc gặp”, ông nói.",
+        "Tổng thống Mỹ Donald Trump. “Tôi đánh giá rất cao cuộc gặp”, ông nói.",
+        None, None, "photo_credit",
+    ),
+    (  # a lowercase credit ends where the next sentence starts
+        "Thủ tướng Anh phát biểu. Ảnh: reuters Tờ Guardian cho biết bà sẽ từ chức.",
+        "Thủ tướng Anh phát biểu. Tờ Guardian cho biết bà sẽ từ chức.",
+        None, None, "photo_credit",
+    ),
+    (  # an agency joined by a hyphen ends the credit
+        "Quang cảnh hội nghị. Ảnh: Nhan Sáng-TTXVN Nhân chuyến thăm chính thức, Thủ tướng gặp kiều bào.",
+        "Quang cảnh hội nghị. Nhân chuyến thăm chính thức, Thủ tướng gặp kiều bào.",
+        None, None, "photo_credit",
+    ),
+    (  # a lowercase credit phrase
+        "Đám đông ép cô gái ngồi lên xe. Ảnh: cắt từ clip Theo hồ sơ sự việc, Biển bị bắt.",
+        "Đám đông ép cô gái ngồi lên xe. Theo hồ sơ sự việc, Biển bị bắt.",
+        None, None, "photo_credit",
+    ),
+    (  # unsure where the credit ends (a Vietnamese word that may start the sentence): only the label goes
+        "Anh ấy là bạn trai chị. Ảnh: Liu kể, có lần chị đi dự đám cưới. Tờ báo đưa tin.",
+        "Anh ấy là bạn trai chị. Liu kể, có lần chị đi dự đám cưới. Tờ báo đưa tin.",
+        None, None, "photo_label",
+    ),
+    (
+        "Dự báo dân số đạt 1,42 tỷ vào năm 2020. Ảnh: Tờ “Thời báo Hoàn Cầu” số ra ngày 5/3 viết.",
+        "Dự báo dân số đạt 1,42 tỷ vào năm 2020. Tờ “Thời báo Hoàn Cầu” số ra ngày 5/3 viết.",
+        None, None, "photo_label",
     ),
     (
         "Quy tắc được đăng trên trang chủ của Sở, địa chỉ http://sovhtt.hanoi.gov.vn. Theo đó, quy tắc áp dụng.",
