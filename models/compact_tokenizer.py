@@ -21,11 +21,7 @@ on random strings built from whitespace, marks, emoji and other scripts.
 from __future__ import annotations
 
 import base64
-import functools
-import itertools
 import json
-import re
-import sys
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -73,18 +69,8 @@ def write_sentencepiece_model(tokenizer_json: Path, out: Path) -> None:
 PLAIN_SPACES = frozenset(" \t\n\r\u00a0\u3000")
 
 
-@functools.cache
-def _marks_or_format_chars() -> re.Pattern[str]:
-    """Any combining mark or format character (built once: a regex scans a long text in C)."""
-    points = [
-        c for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c)) or unicodedata.category(chr(c)) == "Cf"
-    ]
-    ranges, start = [], points[0]
-    for prev, cur in itertools.pairwise([*points, -1]):
-        if cur != prev + 1:
-            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}" if prev > start else re.escape(chr(start)))
-            start = cur
-    return re.compile(f"[{''.join(ranges)}]")
+def _mark_or_format_char(char: str) -> bool:
+    return bool(unicodedata.combining(char)) or unicodedata.category(char) == "Cf"
 
 
 def _needs_reference(text: str) -> bool:
@@ -92,7 +78,8 @@ def _needs_reference(text: str) -> bool:
     last = text[-1:]
     if last and last not in PLAIN_SPACES and (last.isspace() or unicodedata.category(last)[0] in "CZ"):
         return True
-    return not text.isascii() and _marks_or_format_chars().search(text) is not None
+    # Each distinct character looked up once: a regex of every such code point took seconds to build at start.
+    return not text.isascii() and any(_mark_or_format_char(c) for c in set(text) if not c.isascii())
 
 
 class CompactTokenizer:

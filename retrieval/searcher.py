@@ -43,6 +43,15 @@ COLLAPSE_SLACK = 20
 ARTICLE_DEPTH = 6  # candidate passages per wanted article: enough for distinct articles after grouping
 MAX_ARTICLE_PASSAGES = 3  # passages shown per article hit
 SNIPPET_CHARS = 300  # a snippet shows the answer sentence with some context, not the whole passage
+# One search of each kind before a server says it is ready (Searcher.warm_up): marked and unmarked
+# Vietnamese (tone restoration), English (language profiles), every mode.
+WARM_UP_QUERIES = (
+    ("kết nạp đảng viên mới", "hybrid"),
+    ("ket nap dang vien moi", "hybrid"),
+    ("how many new party members were admitted", "hybrid"),
+    ("xây dựng nông thôn mới", "dense"),
+    ("xây dựng nông thôn mới", "lexical"),
+)
 FILTER_CACHE = 16  # filters whose allowed passage ids are kept (at most 8 MB each at 1M passages)
 # Of the lexical leg in hybrid fusion, the dense leg has the rest. English queries too: the folded view matches
 # the Vietnamese names they type without marks ("Vinh Bao"), which the dense leg misses (docs/quality.md).
@@ -110,6 +119,20 @@ class Searcher:
     @property
     def version(self) -> str:
         return self.version_dir.name
+
+    def warm_up(self) -> None:
+        """Run one search of each kind, so the first user's query is as fast as the tenth.
+
+        The first query loads what is lazy: the ONNX session's first run, the language profiles (English
+        took 650 ms), tone restoration, the pages of the lexical and vector indexes it touches. The query
+        cache is left as it was: these queries are not the users'.
+        """
+        for query, mode in WARM_UP_QUERIES:
+            self.search(SearchParams(q=query, mode=mode, group="article"))
+            self.search(SearchParams(q=query, mode=mode))
+        clear = getattr(self._encode_query, "cache_clear", None)
+        if clear is not None:
+            clear()
 
     def close(self) -> None:
         self.store.close()

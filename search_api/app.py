@@ -31,7 +31,7 @@ from retrieval.articles import article_view, marked_query
 from retrieval.contract import ArticleView, PageParams, QueryError, SearchParams, SearchResult, limited, query_error
 from retrieval.searcher import Searcher
 from search_api.article_page import render_article
-from search_api.hardening import SECURITY_HEADERS, RequestLimits, error_body, refuse_repeated, with_docs_csp
+from search_api.hardening import RequestLimits, SecurityHeaders, error_body, refuse_repeated, with_docs_csp
 from search_api.ingest import BodyError, Publisher, posted_records
 from search_api.metrics import install as install_metrics
 from search_api.page import INSTANT_HEADER, INSTANT_VALUE, index_overview, render_page
@@ -125,6 +125,7 @@ def create_app(
         state["live"] = live
         publisher = state["publisher"] = Publisher(index_dir, live)
         publisher.catch_up()  # before serving: what was acknowledged before a crash is searchable once ready
+        live.get().warm_up()  # and the first query is as fast as the tenth
         limit_request_threads(settings.request_threads)
         live.start()
         publisher.start()
@@ -158,14 +159,7 @@ def create_app(
     if origins:  # CORS is off unless TRACUU_CORS_ORIGINS names the origins allowed to read the API
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET"], allow_credentials=False)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        if request.url.path in (DOCS_PATH, REDOC_PATH):  # the docs' own assets, and their inline script by hash
-            response = await with_docs_csp(response, inline_styles=request.url.path == REDOC_PATH)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     def bad_parameter(request: Request, exc: QueryError) -> Response:
         """The API answers a JSON error; the page shows the error where the results would be."""
@@ -201,10 +195,12 @@ def create_app(
         dependencies=[Depends(refuse_repeated)],
         summary="Top-k passages for a query",
     )
-    def api_search(params: Annotated[api_params, Query()], response: Response) -> SearchResult:
+    def api_search(params: Annotated[api_params, Query()]) -> Response:
+        """The result is serialised once, by pydantic, straight to JSON: FastAPI would validate again what the
+        Searcher built as a SearchResult, then encode it a second way (`response_model` still documents it)."""
         searcher_ = current()  # one Searcher for the whole request, even if a new version is swapped in
-        response.headers["X-Tracuu-Version"] = searcher_.version
-        return searcher_.search(params)
+        body = searcher_.search(params).model_dump_json(by_alias=True)
+        return Response(body, media_type="application/json", headers={"X-Tracuu-Version": searcher_.version})
 
     def page_response(request: Request, params: PageParams | None, error: QueryError | None = None) -> HTMLResponse:
         searcher_ = current()
@@ -352,24 +348,26 @@ def create_app(
         return _listed_file(DOCS_ASSETS, DOCS_FILES, name)
 
     @app.get(DOCS_PATH, include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+    def swagger_ui() -> Response:
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title=app.title + " – Swagger UI",
             swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
             swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
             swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
         )
+        return with_docs_csp(page)  # the docs' own assets, and their inline script by hash
 
     @app.get(REDOC_PATH, include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        return get_redoc_html(
+    def redoc() -> Response:
+        page = get_redoc_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title=app.title + " – ReDoc",
             redoc_js_url=f"{DOCS_STATIC}/redoc.standalone.js",
             redoc_favicon_url=f"{DOCS_STATIC}/favicon.png",
             with_google_fonts=False,
         )
+        return with_docs_csp(page, inline_styles=True)
 
     def article_query(q: str | None) -> str | None:
         """`q` checked as a search's query (this deployment's limits); None when absent or blank."""

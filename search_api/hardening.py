@@ -162,11 +162,38 @@ class JsonErrorHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         self.transport.close()
 
 
-async def with_docs_csp(response: Response, inline_styles: bool = False) -> Response:
+class SecurityHeaders:
+    """Pure ASGI middleware: SECURITY_HEADERS on every response that does not set its own.
+
+    Pure ASGI rather than `@app.middleware("http")`, which wraps every response body in a stream between
+    two tasks: that cost a search about as much as the rest of the web layer.
+    """
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self.headers if name not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def with_docs_csp(response: Response, inline_styles: bool = False) -> Response:
     """/docs (Swagger UI) and /redoc with a CSP of their own: scripts and styles from this server only (the
     assets come from the fastapi-offline package), and their one inline script allowed by hash, never inline
     scripts in general. ReDoc writes its styles into <style> elements as it renders (`inline_styles`)."""
-    body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+    body = bytes(response.body)
     hashes = [
         "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
         for script in re.findall(rb"<script>(.*?)</script>", body, re.S)
@@ -177,10 +204,8 @@ async def with_docs_csp(response: Response, inline_styles: bool = False) -> Resp
         f"default-src 'none'; script-src {scripts}; style-src {styles}; img-src 'self' data:; font-src 'self' data:; "
         "worker-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-    docs = Response(body, status_code=response.status_code, headers=headers)
-    docs.headers["Content-Security-Policy"] = csp
-    return docs
+    response.headers["Content-Security-Policy"] = csp
+    return response
 
 
 SEARCH_PARAM_NAMES = tuple(field.alias or name for name, field in SearchParams.model_fields.items())

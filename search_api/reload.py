@@ -65,12 +65,15 @@ class LiveSearcher:
             return True
 
     def _open(self, old: Searcher) -> Searcher:
+        """The new version's Searcher, warmed up before it is swapped in (no slow first query after a reload)."""
         try:
-            return Searcher(self.index_dir, embedder=old.embedder, settings=self.settings)
+            new = Searcher(self.index_dir, embedder=old.embedder, settings=self.settings)
         except ModelMismatch:
             if self.model is not None:  # the server was told which model to use: keep to it
                 raise
-            return Searcher(self.index_dir, settings=self.settings)  # the new version's own model
+            new = Searcher(self.index_dir, settings=self.settings)  # the new version's own model
+        new.warm_up()
+        return new
 
     def wake(self) -> None:
         """Check for a new version now (SIGHUP, POST /admin/reload)."""

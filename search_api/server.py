@@ -31,9 +31,12 @@ def serve(
     memory-mapped files through the page cache, and /metrics sums them (see search_api.metrics).
     """
     current_version(index_dir)  # fail fast, with a clear message, when there is no index
-    if workers > 1 and settings.request_threads == 0:
-        # The workers share the CPUs: each works on its share of requests at once (tails were shortest so).
-        settings = settings.model_copy(update={"request_threads": max(1, available_cpus() // workers)})
+    if workers > 1:
+        # The workers share the CPUs: each works on its share of requests at once (tails were shortest so), and
+        # embeds with its share of the threads, unless told otherwise (N workers x all CPUs oversubscribed them).
+        share = max(1, available_cpus() // workers)
+        unset = {name: share for name in ("request_threads", "threads") if getattr(settings, name) == 0}
+        settings = settings.model_copy(update=unset)
     factory = functools.partial(create_app, index_dir.resolve(), model=model, settings=settings)
     config = uvicorn.Config(
         factory,

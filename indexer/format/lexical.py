@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import bm25s
 import numpy as np
 
 from tracuu.text.tokens import document_tokens, query_tokens
@@ -119,6 +118,8 @@ def _write_scores(out: Path, spool: Path, blocks: list[Path], n_vocab: int) -> N
     indices.flush()
     del data, indices
     np.save(out / INDPTR, indptr)
+    import bm25s  # only to write its parameters: searching reads the files with numpy alone
+
     defaults = bm25s.BM25(k1=K1, b=B)
     params = {
         "k1": K1, "b": B, "delta": defaults.delta, "method": defaults.method, "idf_method": defaults.idf_method,
