@@ -58,6 +58,10 @@ DOCS_FILES = {
 DOCS_PATH, REDOC_PATH, DOCS_STATIC = "/docs", "/redoc", "/static/docs"
 PAGE_PATH = "/"
 ARTICLES_PATH = "/api/articles"
+WaitParam = Annotated[
+    str,
+    Query(description="`true`: answer 200 once the change is searchable; `false` (default): 202 once it is on disk"),
+]
 PUBLISH_WAIT_S = 120.0  # the longest `wait=true` holds a request before answering 202 (still written, not yet served)
 # One "4XX" entry documents every client error (400, 404, 405, 413, 414) with the one error body, and keeps
 # FastAPI from publishing a 422 that this API never answers.
@@ -265,10 +269,10 @@ def create_app(
         reloaded = live.reload()
         return ReloadResult(reloaded=reloaded, version=live.get().version, error=live.last_error)
 
-    def wait_param(request: Request) -> bool:
-        value = request.query_params.get("wait", "false").lower()
+    def wait_param(given: str) -> bool:
+        value = given.lower()
         if value not in ("true", "false", "1", "0"):
-            raise QueryError("wait: expected true or false", "wait", "invalid_wait")
+            raise QueryError("wait", f"expected true or false, got {value[:50]!r}", "invalid_wait")
         return value in ("true", "1")
 
     async def acknowledged(ids: list[str], wait: bool) -> JSONResponse:
@@ -301,7 +305,9 @@ def create_app(
         },
         summary="Add or replace articles (one, or a list)",
     )
-    async def post_articles(request: Request, authorization: Annotated[str | None, Header()] = None) -> Any:
+    async def post_articles(
+        request: Request, authorization: Annotated[str | None, Header()] = None, wait: WaitParam = "false"
+    ) -> Any:
         """Written durably before the answer (2xx: never lost), searchable after the next publication (seconds).
 
         An article with the id of one already indexed replaces it. `?wait=true` answers once it is searchable.
@@ -309,14 +315,14 @@ def create_app(
         """
         if (refusal := refused(authorization)) is not None:
             return refusal
-        wait = wait_param(request)
+        waiting = wait_param(wait)
         try:
             records = posted_records(await request.body(), settings.max_article_bytes)
         except BodyError as exc:
             status = 413 if exc.code == "article_too_large" else 400
             return _error(status, str(exc), exc.param, exc.code)
         await anyio.to_thread.run_sync(posted.put, records)
-        return await acknowledged([doc_id for doc_id, _ in records], wait)
+        return await acknowledged([doc_id for doc_id, _ in records], waiting)
 
     @app.delete(
         ARTICLES_PATH + "/{doc_id:path}",
@@ -326,18 +332,18 @@ def create_app(
         summary="Delete an article",
     )
     async def delete_article(
-        request: Request, doc_id: str, authorization: Annotated[str | None, Header()] = None
+        doc_id: str, authorization: Annotated[str | None, Header()] = None, wait: WaitParam = "false"
     ) -> Any:
         """Deleted durably before the answer; a later `tracuu index` of a source holding it leaves it out too,
         until it is posted again. 404 for an id neither indexed nor posted."""
         if (refusal := refused(authorization)) is not None:
             return refusal
-        wait = wait_param(request)
+        waiting = wait_param(wait)
         known = current().store.article(doc_id) is not None or posted.state(doc_id) == "put"
         if not known:
             return _error(404, f"doc_id: no article {doc_id[:200]!r} in this index", "doc_id", "article_not_found")
         await anyio.to_thread.run_sync(posted.delete, doc_id)
-        return await acknowledged([doc_id], wait)
+        return await acknowledged([doc_id], waiting)
 
     @app.get("/static/{name}", include_in_schema=False)
     def static_file(name: str) -> FileResponse:

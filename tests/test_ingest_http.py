@@ -102,6 +102,16 @@ def test_bad_bodies_are_refused_naming_the_field_and_write_nothing(
     assert PostedArticles(index_dir).fingerprint() == before  # a refused batch writes none of its articles
 
 
+def test_a_bad_wait_is_refused_naming_it(server: LiveServer) -> None:
+    with client(server) as http:
+        r = http.post("/api/articles?wait=soon", json=BRIDGE, headers=AUTH)
+    assert r.status_code == 400 and r.json() == {
+        "error": "wait: expected true or false, got 'soon'",
+        "param": "wait",
+        "code": "invalid_wait",
+    }
+
+
 def test_post_replace_batch_delete_each_become_searchable(server: LiveServer) -> None:
     with client(server) as http:
         r = http.post("/api/articles", params={"wait": "true"}, json=BRIDGE, headers=AUTH)
