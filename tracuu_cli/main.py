@@ -135,6 +135,8 @@ def add_search_options(parser: argparse.ArgumentParser, names: tuple[str, ...] |
             values = get_args(field.annotation)
             choices = f"; one of {', '.join(values)}" if values and all(isinstance(v, str) for v in values) else ""
             parser.add_argument(*flags, dest=name, default=None, help=f"{field.description}{choices}{shown}")
+            if values == ("on", "off"):  # a switch also reads as a flag: --no-time is --time off
+                parser.add_argument(f"--no-{name}", dest=name, action="store_const", const="off", help=f"--{name} off")
 
 
 def build_parser() -> argparse.ArgumentParser:
