@@ -63,10 +63,12 @@ class TimePreference:
 
     def prefer(self, period: Period, ranked: Sequence[R], within: Sequence[R]) -> list[R]:
         """`within` (the search's ranking of `candidates`) kept when a passage belongs to the period, first;
-        then the rest of `ranked` in its order."""
+        then the rest of `ranked` in its order. A passage keeps the score `ranked` gives it, when it has one:
+        the order changes, the relevance shown does not."""
         rows = self._store.passages([c.id for c in within])
+        outer = {c.id: c for c in ranked}
         first = [
-            c
+            outer.get(c.id, c)
             for c in within
             if c.id in rows and _belongs(period, rows[c.id].published, rows[c.id].title, rows[c.id].text)
         ]

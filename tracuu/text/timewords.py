@@ -21,7 +21,6 @@ from tracuu.text.normalise import fold, nfc
 FIRST_YEAR = 1800  # with a time word ("năm 1930")
 FIRST_BARE_YEAR = 1945  # a number alone is a year only from here
 LAST_YEAR = 2100
-LONGEST_MENTION_DAYS = 366  # a passage's year or date counts when it overlaps the period; a range only inside it
 
 
 @dataclass(frozen=True)
@@ -406,12 +405,12 @@ def interpret_time(query: str, reference: date | None) -> Period | None:
 
 
 def mentions(text: str, period: Period) -> bool:
-    """Whether `text` (a passage, a title) names a date or a short span of years within `period`."""
+    """Whether `text` (a passage, a title) names a date, month, year or span within `period`: "năm 2021" is in
+    "nhiệm kỳ 2020-2025", but "nhiệm kỳ 2020-2025" is not in "năm 2021", nor "năm 2021" in "tháng 6/2021"."""
     if not _ANY_YEAR.search(text):
         return False
+    length = period.end - period.start
     for found in _find(text, None)[1]:
-        narrow = (found.last - found.first).days <= LONGEST_MENTION_DAYS
-        inside = period.start <= found.first and found.last <= period.end
-        if inside or (narrow and period.overlaps(found.first, found.last)):
+        if period.overlaps(found.first, found.last) and found.last - found.first <= length:
             return True
     return False
