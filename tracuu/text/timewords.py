@@ -61,10 +61,9 @@ _MARKED = {
 
 _Y = r"(?:1[89]\d\d|20\d\d|2100)"
 # A year as a part of a longer expression: a number, or relative to the reference ("năm nay", "last year").
-_YX = (
-    r"(?P<yx>(?:nam\s+)?" + _Y + r"(?!\d)|nam\s+(?:nay|ngoai|truoc|roi|toi|sau)\b|(?:this|last|next)\s+year\b"
-    r"|nam\b(?!\s*\d))"
-)
+_YX = r"(?P<yx>(?:nam\s+)?" + _Y + r"(?!\d)|nam\s+(?:nay|ngoai|truoc|roi|toi|sau)\b|(?:this|last|next)\s+year\b)"
+# "6 tháng đầu năm" alone is this year's; "lần đầu năm mấy" (in which year?) is a question, not a period.
+_YX_OR_THIS = r"(?:" + _YX + r"|nam\b(?!\s*(?:\d|may\b|nao\b)))"
 _BARE_BEFORE = {  # a number after these is a numbered thing, not a year
     "dieu", "khoan", "so", "ma", "phong", "trang", "muc", "chuong", "can", "hang", "top", "tap", "bai", "cau",
     "lo", "duong", "xe", "bien", "hotline", "no", "number", "article", "room", "page", "item", "code", "route",
@@ -111,7 +110,7 @@ class _Groups:
 
 def _year_of(text: str | None, reference: date | None) -> int | None:
     """The year a `_YX` group names; None when it is relative and there is no reference."""
-    if text is None or not text.strip() or text.strip() == "nam":
+    if text is None:  # "6 tháng đầu năm": this year
         return reference.year if reference else None
     digits = re.search(r"\d{4}", text)
     if digits:
@@ -225,7 +224,7 @@ def _numeric_month(m: _Groups, ref: date | None, folded: str) -> Span:
 
 def _english_month(m: _Groups, ref: date | None, folded: str) -> Span:
     year = _year_of(m["yx"], ref)
-    return _month(year, _MONTHS[m["mon"]]) if year and m["yx"] and m["yx"].strip() != "nam" else None
+    return _month(year, _MONTHS[m["mon"]]) if year else None
 
 
 def _relative_month(m: _Groups, ref: date | None, folded: str) -> Span:
@@ -314,7 +313,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Reader, bool]] = [  # (pattern, reader, n
     (
         re.compile(
             r"\b(?:(?P<n>\d{1,2}|sau|chin|ba)\s+thang\s+(?P<side>dau|cuoi)|nua\s+(?P<side2>dau|cuoi|sau)"
-            r"|(?P<side3>first|second)\s+half(?:\s+of)?|(?P<side4>h1|h2))\s+(?:of\s+)?" + _YX
+            r"|(?P<side3>first|second)\s+half(?:\s+of)?|(?P<side4>h1|h2))\s+(?:of\s+)?" + _YX_OR_THIS
         ),
         _part,
         False,
