@@ -183,3 +183,26 @@ def test_the_cli_takes_no_time(dated_index: Path, capsys) -> None:
 def test_the_parameter_is_part_of_the_contract() -> None:
     assert SearchParams(q="x").time == "on"
     assert SearchParams.parse({"q": "x", "time": "off"}).time == "off"
+
+
+def test_a_passage_only_naming_the_period_must_also_be_relevant(dated) -> None:
+    """Published in the period: always first. Naming it in the text: first when its score is at least
+    MENTION_FLOOR of the way from the weakest to the best candidate (a year named in passing is not enough)."""
+    from retrieval.searcher import Candidate
+    from retrieval.timepref import MENTION_FLOOR
+
+    catalog = dated.catalog
+
+    def passage(doc_id: str) -> int:
+        return int(catalog.passage_ids[catalog.article_of == catalog.doc_ids.index(doc_id)][0])
+
+    period = dated.time.interpret(QUERY)
+    best, weakest = Candidate(passage("kn-2023"), 3.0), Candidate(passage("kn-2019"), 0.0)
+    published_in_2021 = Candidate(passage("vinh-linh-2021"), 0.0)
+    for score, first in ((3.0 * MENTION_FLOOR + 0.01, True), (3.0 * MENTION_FLOOR - 0.01, False)):
+        saying_2021 = Candidate(passage("tongket-2021"), score)
+        ranked = [best, saying_2021, weakest, published_in_2021]
+        preferred = dated.time.prefer(period, ranked, [])
+        expected = [saying_2021, published_in_2021] if first else [published_in_2021]
+        assert preferred[: len(expected)] == expected
+        assert sorted(c.id for c in preferred) == sorted(c.id for c in ranked)  # nothing dropped
