@@ -138,7 +138,7 @@ class Searcher:
         if period is not None:  # the period's passages first (retrieval/timepref.py), then the rest
             dated = self.time.dated(period, allowed)
             within = self._rank(query, params.mode, depth, dated)[0] if len(dated) else []
-            ranked = self.time.prefer(period, ranked, within)
+            ranked = self.time.prefer(period, ranked, within)[:depth]
         matching = matches if allowed is None else np.intersect1d(matches, allowed, assume_unique=True)
         if params.sort == "date":
             groups = self._by_date(ranked, matching, wanted, MAX_ARTICLE_PASSAGES if grouped else 1, query)
