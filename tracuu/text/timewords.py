@@ -22,6 +22,7 @@ MENTION_WINDOW = 40  # characters read either side of a year in a passage: the l
 FIRST_YEAR = 1800  # with a time word ("năm 1930")
 FIRST_BARE_YEAR = 1945  # a number alone is a year only from here
 LAST_YEAR = 2100
+MAX_FOUND = 8  # time expressions read in one text: a query names a period or two, not hundreds
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def _worded_month(m: _Groups, ref: date | None, folded: str) -> Span:
 
 
 def _numeric_month(m: _Groups, ref: date | None, folded: str) -> Span:
-    before = folded[: m.start()].split()
+    before = folded[max(0, m.start() - 20) : m.start()].split()
     if before and before[-1] in _BARE_BEFORE:  # "số 3/2022": a numbered document
         return None
     return _month(int(m["y"]), int(m["m"])) if FIRST_YEAR <= int(m["y"]) <= LAST_YEAR else None
@@ -250,8 +251,8 @@ def _relative_year(m: _Groups, ref: date | None, folded: str) -> Span:
 def _bare_year(m: _Groups, ref: date | None, folded: str) -> Span:
     """A number alone: a year only when plausible and neither numbering nor counting something."""
     year = int(m["y"])
-    before = folded[: m.start()].split()
-    after = folded[m.end() :].split()
+    before = folded[max(0, m.start() - 20) : m.start()].split()
+    after = folded[m.end() : m.end() + 20].split()
     if before and before[-1].strip(".:") in _BARE_BEFORE:
         return None
     if after and after[0].strip(".,;:") in _BARE_AFTER:
@@ -366,7 +367,7 @@ class _Found:
 
 def _find(text: str, reference: date | None) -> tuple[str, list[_Found]]:
     """Every period named in `text`, left to right, none overlapping another (longer expressions first)."""
-    original = nfc(text)
+    original = " ".join(nfc(text).split())  # one space between words: no pattern backtracks over long runs
     folded = fold(original).lower()
     if len(folded) != len(original):  # folding changed the length: show the folded words
         original = folded
@@ -375,6 +376,8 @@ def _find(text: str, reference: date | None) -> tuple[str, list[_Found]]:
         if relative and reference is None:
             continue
         for match in pattern.finditer(folded):
+            if len(taken) == MAX_FOUND:
+                break
             start, end = match.start(), match.end()
             if any(start < f.end and f.start < end for f in taken):
                 continue
