@@ -206,3 +206,10 @@ def test_a_passage_only_naming_the_period_must_also_be_relevant(dated) -> None:
         expected = [saying_2021, published_in_2021] if first else [published_in_2021]
         assert preferred[: len(expected)] == expected
         assert sorted(c.id for c in preferred) == sorted(c.id for c in ranked)  # nothing dropped
+
+
+@pytest.mark.parametrize("group", ["article", "passage"])
+def test_pages_of_a_preferred_search_never_repeat_a_hit(dated, group: str) -> None:
+    whole = [h["chunk_id"] for h in search(dated, QUERY, k=6, group=group)["hits"]]
+    pages = [search(dated, QUERY, k=2, group=group, offset=offset)["hits"] for offset in (0, 2, 4)]
+    assert [h["chunk_id"] for page in pages for h in page] == whole
