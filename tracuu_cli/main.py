@@ -90,6 +90,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def _print_hits(result: SearchResult) -> None:
     if result.interpreted_query:
         print(f"Kết quả cho: {result.interpreted_query}")
+    if result.interpreted_time:
+        period = result.interpreted_time
+        print(f"Ưu tiên thời gian: {period['text']} ({period['from']} – {period['to']}); --no-time: bỏ ưu tiên")
     print(f"{result.total} kết quả ({result.took_ms} ms)")
     for hit in result.hits:
         meta = " · ".join(x for x in (hit.source, hit.published, hit.author) if x)
