@@ -18,6 +18,7 @@ from typing import Any, Literal, get_args
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from tracuu.settings import Settings
 
@@ -25,6 +26,7 @@ Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[str, ...] = get_args(Mode)
 Group = Literal["passage", "article"]
 Sort = Literal["relevance", "date"]
+Switch = Literal["on", "off"]
 MAX_OFFSET = 10_000  # deep pages cost a deep ranking; nobody reads past a few pages
 LANGUAGE_CODE = r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$"
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -99,6 +101,11 @@ class SearchParams(BaseModel):
     sort: Sort = Field("relevance", description="relevance, or date: newest first among the matches, undated last")
     include_undated: bool = Field(
         False, description="with a date filter (from, to), also the matching articles that state no date"
+    )
+    time: Switch = Field(
+        "on",
+        description="on: time words in the query ('năm 2021', 'quý I/2023', 'last year') put the matching passages "
+        "of that period (by article date or by a date in their text) first, the rest after; off: words only",
     )
 
     @field_validator("q", mode="before")
@@ -321,6 +328,10 @@ class Facets(BaseModel):
     year: list[FacetValue] = Field(default_factory=list)
 
 
+# The period a query's time words name ("from" is a keyword in Python, hence the functional form).
+InterpretedTime = TypedDict("InterpretedTime", {"text": str, "from": str, "to": str})
+
+
 class SearchResult(BaseModel):
     query: str
     interpreted_query: str | None = Field(
@@ -334,6 +345,11 @@ class SearchResult(BaseModel):
     hits: list[ArticleHit | Hit]
     facets: Facets = Field(default_factory=Facets, description="matching articles per source and per year")
     undated_excluded: int = Field(0, ge=0, description="matching articles left out by a date filter for having none")
+    interpreted_time: InterpretedTime | None = Field(
+        None,
+        description="the period the query's time words name (the words, first and last day, ISO), preferred in "
+        "the ranking; null: none, time=off, or sort=date",
+    )
 
 
 class PassageSpan(BaseModel):

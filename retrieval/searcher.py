@@ -34,6 +34,7 @@ from retrieval.contract import (
 )
 from retrieval.fusion import NORMALISERS, convex_fusion, reciprocal_rank_fusion
 from retrieval.highlight import highlight, rarity
+from retrieval.timepref import PREFERENCE_DEPTH, TimePreference
 from tracuu.settings import Settings
 from tracuu.text.lang import detect_query_language
 from tracuu.text.restore import RESTORE_FILE, ToneModel
@@ -111,6 +112,7 @@ class Searcher:
         self.lexical = LexicalIndex(self.version_dir)
         self.tones = ToneModel.load(self.version_dir / RESTORE_FILE)
         self.catalog = Catalog.load(self.store)
+        self.time = TimePreference(self.catalog, self.store)
         self._rare = rarity(self.lexical)  # one function per version: highlighting memoises on it
         # A version never changes, so the ids a filter allows are looked up once (SQLite returning 100k+ ids
         # took most of a filtered search at 1M passages).
@@ -154,7 +156,12 @@ class Searcher:
         grouped = params.group == "article"
         wanted = params.offset + params.k
         depth = wanted * (ARTICLE_DEPTH if grouped else 2) + COLLAPSE_SLACK  # room to drop copies and group
-        ranked, matches = self._rank(query, params.mode, depth, allowed)
+        period = self.time.interpret(params.q) if params.time == "on" and params.sort == "relevance" else None
+        ranked, matches = self._rank(query, params.mode, max(depth, PREFERENCE_DEPTH) if period else depth, allowed)
+        if period is not None:  # the period's passages first (retrieval/timepref.py), then the rest
+            dated = self.time.dated(period, allowed)
+            within = self._rank(query, params.mode, depth, dated)[0] if len(dated) else []
+            ranked = self.time.prefer(period, ranked, within)[:depth]
         matching = matches if allowed is None else np.intersect1d(matches, allowed, assume_unique=True)
         if params.sort == "date":
             groups = self._by_date(ranked, matching, wanted, MAX_ARTICLE_PASSAGES if grouped else 1, query)
@@ -181,6 +188,7 @@ class Searcher:
                 year=[FacetValue(value=v, count=n) for v, n in years],
             ),
             undated_excluded=self._undated_excluded(params, matches),
+            interpreted_time=period.as_dict() if period else None,
         )
 
     def _allowed_ids(self, params: SearchParams) -> np.ndarray | None:

@@ -32,10 +32,31 @@ _ENV = Environment(loader=PackageLoader("search_api", "templates"), autoescape=s
 INSTANT_HEADER = "X-Requested-With"
 INSTANT_VALUE = "tracuu-instant"  # the page answers with the results fragment only
 # The page's parameters, in the order its links write them; anything else in the URL (utm_source...) is dropped.
-LINK_PARAMS = ("q", "source", "from", "to", "lang", "mode", "exact", "group", "sort", "include_undated", "k", "offset")
+LINK_PARAMS = (
+    "q",
+    "source",
+    "from",
+    "to",
+    "lang",
+    "mode",
+    "exact",
+    "group",
+    "sort",
+    "include_undated",
+    "time",
+    "k",
+    "offset",
+)
 # Kept as hidden fields when a new query is typed: the filters and settings stay, the page goes back to 1.
 KEPT_BY_FORM = ("source", "lang", "mode", "group", "sort", "include_undated", "k")
-DEFAULTS = {"mode": "hybrid", "exact": "false", "group": "article", "sort": "relevance", "include_undated": "false"}
+DEFAULTS = {
+    "mode": "hybrid",
+    "exact": "false",
+    "group": "article",
+    "sort": "relevance",
+    "include_undated": "false",
+    "time": "on",
+}
 EXAMPLE_QUERIES = (
     "kết nạp đảng viên mới",
     "thi hành kỷ luật đảng viên",
@@ -103,6 +124,8 @@ def error_message(error: QueryError) -> str:
         return "Cách nhóm kết quả (group) phải là article (theo bài) hoặc passage (theo đoạn)."
     if code in ("invalid_search_exact", "invalid_search_include_undated"):
         return f"Tham số “{param}” chỉ nhận true hoặc false."
+    if code == "invalid_search_time":
+        return "Tham số “time” chỉ nhận on (ưu tiên thời gian trong câu tìm) hoặc off."
     if code == "invalid_search_lang":
         return "Mã ngôn ngữ (lang) không hợp lệ; ví dụ: vi hoặc en."
     if code == "invalid_search_source":
@@ -311,6 +334,8 @@ def _active_filters(params: PageParams, state: Mapping[str, str]) -> list[Choice
         chips.append(Choice(f"Chế độ: {params.mode}", href=page_link(state, mode=None)))
     if params.exact:
         chips.append(Choice("Tìm đúng như đã gõ", href=page_link(state, exact=None)))
+    if params.time == "off":
+        chips.append(Choice("Không ưu tiên thời gian", href=page_link(state, time=None)))
     return chips
 
 
@@ -462,6 +487,7 @@ def render_page(
             include_undated=page_link(state, include_undated="true") if result.undated_excluded else None,
             undated_excluded=_vi_number(result.undated_excluded),
             exact_link=page_link(state, exact="true") if result.interpreted_query else None,
+            timeless_link=page_link(state, time="off") if result.interpreted_time else None,
             json_link="/api/search?" + urlencode({**state, "group": params.group}),  # the API's default is passage
         )
     template = _ENV.get_template("index.html")

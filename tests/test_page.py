@@ -256,6 +256,22 @@ def test_undated_articles_left_out_by_a_date_filter_can_be_brought_back() -> Non
     assert "không rõ ngày đăng đã bị loại" not in render(query)
 
 
+def test_a_time_preference_is_said_with_a_link_that_searches_without_it() -> None:
+    period = {"text": "năm 2021", "from": "2021-01-01", "to": "2021-12-31"}
+    html = render({"q": "kết nạp năm 2021", "source": "Báo Quảng Trị"}, made_up(interpreted_time=period))
+    assert "Ưu tiên thời gian: <strong" in html and ">năm 2021</strong>" in html
+    assert params_of(links(html)["Tìm không theo thời gian"]) == {
+        "q": "kết nạp năm 2021",
+        "source": "Báo Quảng Trị",
+        "time": "off",
+    }
+    off = render({"q": "kết nạp năm 2021", "time": "off"})  # no period read: no line, a chip that turns it back on
+    assert "Ưu tiên thời gian" not in off and params_of(links(off)["Không ưu tiên thời gian ×"]) == {
+        "q": "kết nạp năm 2021"
+    }
+    assert "Ưu tiên thời gian" not in render({"q": "kết nạp"})  # a query without time words
+
+
 def test_the_instant_fragment_is_the_inside_of_main() -> None:
     whole = render({"q": "đảng"})
     fragment = render({"q": "đảng"}, fragment=True)
@@ -303,6 +319,7 @@ def test_bad_parameters_are_explained_in_vietnamese(client, query: str, expected
 def test_every_error_code_has_a_sentence_of_its_own() -> None:
     codes = ["invalid_search_" + name for name in ("q", "k", "offset", "from", "to", "mode", "sort", "group")]
     codes += ["invalid_search_exact", "invalid_search_lang", "invalid_search_source", "unknown_search_param"]
+    codes += ["invalid_search_time"]
     sentences = {error_message(QueryError("p", "message", code)) for code in codes}
     assert len(sentences) == len(codes)
     assert error_message(QueryError("zzz", "odd", "something_new")) == "Giá trị của tham số “zzz” không hợp lệ."

@@ -90,6 +90,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def _print_hits(result: SearchResult) -> None:
     if result.interpreted_query:
         print(f"Kết quả cho: {result.interpreted_query}")
+    if result.interpreted_time:
+        period = result.interpreted_time
+        print(f"Ưu tiên thời gian: {period['text']} ({period['from']} – {period['to']}); --no-time: bỏ ưu tiên")
     print(f"{result.total} kết quả ({result.took_ms} ms)")
     for hit in result.hits:
         meta = " · ".join(x for x in (hit.source, hit.published, hit.author) if x)
@@ -135,6 +138,8 @@ def add_search_options(parser: argparse.ArgumentParser, names: tuple[str, ...] |
             values = get_args(field.annotation)
             choices = f"; one of {', '.join(values)}" if values and all(isinstance(v, str) for v in values) else ""
             parser.add_argument(*flags, dest=name, default=None, help=f"{field.description}{choices}{shown}")
+            if values == ("on", "off"):  # a switch also reads as a flag: --no-time is --time off
+                parser.add_argument(f"--no-{name}", dest=name, action="store_const", const="off", help=f"--{name} off")
 
 
 def build_parser() -> argparse.ArgumentParser:
