@@ -194,6 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
     typing = p.add_mutually_exclusive_group()
     typing.add_argument("--fold-queries", action="store_true", help="strip tone marks from the queries first")
     typing.add_argument("--fold-half", action="store_true", help="strip the marks of every second word that has them")
+    p.add_argument(
+        "--keywords",
+        type=int,
+        default=None,
+        metavar="N",
+        help="cut each query to its N rarest words (by the index's document frequency), kept in order",
+    )
+    p.add_argument(
+        "--typos",
+        action="store_true",
+        help="one seeded edit (deletion, insertion, substitution or swap) in each query's rarest word of 4+ letters",
+    )
+    p.add_argument("--by-lang", action="store_true", help="add by_lang: the metrics per query language")
     p.add_argument("--model", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
