@@ -327,6 +327,9 @@ class SearchResult(BaseModel):
         None, description="the query as searched (tone marks restored); null: as typed"
     )
     query_lang: str | None = Field(None, description="the detected language of the query")
+    corrected_query: str | None = Field(
+        None, description="the query with words unknown to the index corrected, as searched; null: none corrected"
+    )
     mode: Mode
     took_ms: float = Field(ge=0)
     total: int = Field(ge=0, description="matching passages (group=passage) or articles (group=article)")

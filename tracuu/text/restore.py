@@ -273,6 +273,10 @@ class ToneModel:
         shares = self.prior.shares.get(folded) if self.prior is not None else None
         return bool(shares) and shares.get(folded, 0.0) < 0.5
 
+    def forms(self, folded: str) -> list[str]:
+        """How the corpus writes a folded syllable, most often first (empty when it never does)."""
+        return [marked for marked, _ in self.unigrams.get(folded, Counter()).most_common()]
+
     def candidates(self, folded: str) -> list[str]:
         if folded == _NUMBER:
             return [folded]
