@@ -91,7 +91,9 @@ class SearchParams(BaseModel):
         json_schema_extra=_empty_is_allowed,
     )
     mode: Mode = Field("hybrid", description="hybrid: lexical and dense legs fused; dense or lexical alone")
-    exact: bool = Field(False, description="search the query exactly as typed (no tone-mark restoration)")
+    exact: bool = Field(
+        False, description="search the query exactly as typed (no tone-mark restoration, no typo correction)"
+    )
     group: Group = Field(
         "passage", description="passage: each hit a passage; article: each hit an article with its best passages"
     )

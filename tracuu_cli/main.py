@@ -88,6 +88,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_hits(result: SearchResult) -> None:
+    if result.corrected_query:
+        print(f"Bạn có muốn tìm: {result.corrected_query}")
     if result.interpreted_query:
         print(f"Kết quả cho: {result.interpreted_query}")
     print(f"{result.total} kết quả ({result.took_ms} ms)")
