@@ -42,13 +42,13 @@ test: install-test
 eval: model
 	$(BIN)/tracuu index $(EVAL_DATA)/corpus.jsonl --index $(EVAL_INDEX)
 	$(BIN)/python scripts/eval_table.py $(EVAL_INDEX) $(EVAL_DATA)/queries.jsonl $(EVAL_DATA)/qrels.tsv \
-		$(if $(wildcard $(EVAL_DATA)/answers.jsonl),--answers $(EVAL_DATA)/answers.jsonl)
+		--keywords 3 --by-lang $(if $(wildcard $(EVAL_DATA)/answers.jsonl),--answers $(EVAL_DATA)/answers.jsonl)
 
 # the questions written about corpus/ (eval/sample), in Vietnamese and in English, on the sample index:
 # tracuu ranking passages and ranking articles (group=article), with the answer sentence checked (answer@1)
 eval-sample: index
 	$(BIN)/python scripts/eval_table.py $(INDEX) eval/sample/queries.vi.jsonl eval/sample/qrels.tsv \
-		--group passage --group article --answers eval/sample/answers.jsonl
+		--group passage --group article --answers eval/sample/answers.jsonl --keywords 3
 	$(BIN)/python scripts/eval_table.py $(INDEX) eval/sample/queries.en.jsonl eval/sample/qrels.tsv \
 		--group passage --group article --answers eval/sample/answers.jsonl
 

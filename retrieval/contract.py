@@ -93,7 +93,9 @@ class SearchParams(BaseModel):
         json_schema_extra=_empty_is_allowed,
     )
     mode: Mode = Field("hybrid", description="hybrid: lexical and dense legs fused; dense or lexical alone")
-    exact: bool = Field(False, description="search the query exactly as typed (no tone-mark restoration)")
+    exact: bool = Field(
+        False, description="search the query exactly as typed (no tone-mark restoration, no typo correction)"
+    )
     group: Group = Field(
         "passage", description="passage: each hit a passage; article: each hit an article with its best passages"
     )
@@ -338,6 +340,9 @@ class SearchResult(BaseModel):
         None, description="the query as searched (tone marks restored); null: as typed"
     )
     query_lang: str | None = Field(None, description="the detected language of the query")
+    corrected_query: str | None = Field(
+        None, description="the query with words unknown to the index corrected, as searched; null: none corrected"
+    )
     mode: Mode
     took_ms: float = Field(ge=0)
     total: int = Field(ge=0, description="matching passages (group=passage) or articles (group=article)")

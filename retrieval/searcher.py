@@ -34,6 +34,7 @@ from retrieval.contract import (
 )
 from retrieval.fusion import NORMALISERS, convex_fusion, reciprocal_rank_fusion
 from retrieval.highlight import highlight, rarity
+from retrieval.spelling import SpellingCorrector
 from retrieval.timepref import PREFERENCE_DEPTH, TimePreference
 from tracuu.settings import Settings
 from tracuu.text.lang import detect_query_language
@@ -111,6 +112,7 @@ class Searcher:
         self.store = Store(self.version_dir / STORE_FILE)
         self.lexical = LexicalIndex(self.version_dir)
         self.tones = ToneModel.load(self.version_dir / RESTORE_FILE)
+        self.spelling = SpellingCorrector(self.lexical.vocab, self.lexical.document_frequency, self.tones.forms)
         self.catalog = Catalog.load(self.store)
         self.time = TimePreference(self.catalog, self.store)
         self._rare = rarity(self.lexical)  # one function per version: highlighting memoises on it
@@ -148,10 +150,12 @@ class Searcher:
         the filtered search then reports, and hits are only ever drawn from the matches.
         """
         started = time.perf_counter()
-        interpreted = None if params.exact else self.tones.restore(params.q)
-        query = interpreted or params.q
-        query_lang = detect_query_language(params.q, restored=interpreted is not None)
-        asked = Asked(query, f"{params.q} {interpreted}" if interpreted else params.q, query_lang)
+        corrected = None if params.exact else self.spelling.correct(params.q)  # typos first, then tone marks
+        typed = corrected or params.q
+        interpreted = None if params.exact else self.tones.restore(typed)
+        query = interpreted or typed
+        query_lang = detect_query_language(typed, restored=interpreted is not None)
+        asked = Asked(query, f"{typed} {interpreted}" if interpreted else typed, query_lang)
         allowed = self._allowed_ids(params)
         grouped = params.group == "article"
         wanted = params.offset + params.k
@@ -178,6 +182,7 @@ class Searcher:
             query=params.q,
             interpreted_query=interpreted,
             query_lang=query_lang,
+            corrected_query=corrected,
             mode=params.mode,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             total=articles if grouped else len(matching),

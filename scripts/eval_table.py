@@ -1,7 +1,7 @@
 """`make eval`: tracuu's modes and the peers a Vietnamese engineer would assemble, side by side.
 
 Usage: python scripts/eval_table.py INDEX_DIR QUERIES.jsonl QRELS.tsv [--group passage|article ...]
-                                    [--answers ANSWERS.jsonl]
+                                    [--answers ANSWERS.jsonl] [--keywords N] [--by-lang]
 
 Every system ranks the same queries on the same index, with tone marks and with them
 stripped; one table per --group (default passage): tracuu's rows rank as `tracuu eval --group`
@@ -11,6 +11,8 @@ and the same BM25 index, without tracuu's extras:
   dense e5-small        the dense leg alone, the query as typed
   BM25 folded           BM25 over the accent-folded unigram+bigram view only
   RRF(BM25, dense)      plain reciprocal rank fusion of the two peers above
+With --keywords N, one more table: each query cut to its N rarest words, as typed and with one seeded
+typo (`tracuu eval --keywords N --typos`). With --by-lang, the default's metrics per query language.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from tracuu_cli.evaluate import (
     distinct,
     evaluate,
     load_answers,
+    load_languages,
     load_qrels,
     load_queries,
     searcher_ranker,
+    varied,
 )
 
 METRICS = ("ndcg@10", "success@1", "mrr@10", "success@5", "recall@100", "ms_per_query")
@@ -54,7 +58,15 @@ def peer_rankers(searcher: Searcher) -> dict[str, Ranker]:
     }
 
 
-def main(index_dir: str, queries_path: str, qrels_path: str, groups: list[str], answers_path: str | None) -> None:
+def main(
+    index_dir: str,
+    queries_path: str,
+    qrels_path: str,
+    groups: list[str],
+    answers_path: str | None,
+    keep: int | None = None,
+    by_lang: bool = False,
+) -> None:
     searcher = Searcher(Path(index_dir))
     rrf_searcher = Searcher(Path(index_dir), embedder=searcher.embedder, fusion="rrf")
     minmax_searcher = Searcher(Path(index_dir), embedder=searcher.embedder, fusion="minmax")
@@ -83,6 +95,34 @@ def main(index_dir: str, queries_path: str, qrels_path: str, groups: list[str], 
                 label = "without tone marks" if folded else "with tone marks"
                 cells = ("-" if report[m] is None else f"{report[m]:.3f}" for m in metrics)
                 print(f"| {name} | {label} | " + " | ".join(cells) + " |", flush=True)
+    if keep:
+        keyword_table(searcher, queries, qrels, keep)
+    if by_lang:
+        language_table(searcher, queries, qrels, load_languages(Path(queries_path)))
+
+
+def keyword_table(searcher: Searcher, queries: list[tuple[str, str]], qrels: dict, keep: int) -> None:
+    """success@10 / success@1 of short keyword queries, as typed and with one typo, for the peers and tracuu."""
+    systems = {**peer_rankers(searcher), "tracuu --mode hybrid (default)": searcher_ranker(searcher, "hybrid")}
+    print(f"\nqueries cut to their {keep} rarest words (tracuu eval --keywords {keep} [--typos]):")
+    print("| system | success@10 | success@10 with a typo | success@1 | success@1 with a typo |")
+    print("|---|---|---|---|---|")
+    for name, rank in systems.items():
+        clean = evaluate(rank, queries, qrels, typed=varied(searcher, keep, typos=False))
+        typo = evaluate(rank, queries, qrels, typed=varied(searcher, keep, typos=True))
+        cells = (clean["success@10"], typo["success@10"], clean["success@1"], typo["success@1"])
+        print(f"| {name} | " + " | ".join(f"{c:.3f}" for c in cells) + " |", flush=True)
+
+
+def language_table(searcher: Searcher, queries: list[tuple[str, str]], qrels: dict, languages: dict) -> None:
+    """The default's metrics per query language (tracuu eval --by-lang)."""
+    report = evaluate(searcher_ranker(searcher, "hybrid"), queries, qrels, languages=languages)
+    print("\ntracuu --mode hybrid (default) by query language (tracuu eval --by-lang):")
+    print("| language | queries | ndcg@10 | success@1 | success@10 |")
+    print("|---|---|---|---|---|")
+    for lang, part in report["by_lang"].items():
+        cells = " | ".join(f"{part[m]:.3f}" for m in ("ndcg@10", "success@1", "success@10"))
+        print(f"| {lang} | {part['queries']} | {cells} |", flush=True)
 
 
 if __name__ == "__main__":
@@ -92,5 +132,8 @@ if __name__ == "__main__":
     parser.add_argument("qrels", metavar="QRELS.tsv")
     parser.add_argument("--group", action="append", choices=GROUPS, help="passage (default), article; repeatable")
     parser.add_argument("--answers", metavar="ANSWERS.jsonl", help="add answer@1 (tracuu eval --answers)")
+    parser.add_argument("--keywords", type=int, metavar="N", help="add the table of N-keyword queries with typos")
+    parser.add_argument("--by-lang", action="store_true", help="add the default's metrics per query language")
     args = parser.parse_args()
-    main(args.index, args.queries, args.qrels, list(dict.fromkeys(args.group or ["passage"])), args.answers)
+    groups = list(dict.fromkeys(args.group or ["passage"]))
+    main(args.index, args.queries, args.qrels, groups, args.answers, args.keywords, args.by_lang)

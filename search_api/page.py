@@ -486,7 +486,8 @@ def render_page(
             first_page=page_link(state, offset=None) if params.offset else None,
             include_undated=page_link(state, include_undated="true") if result.undated_excluded else None,
             undated_excluded=_vi_number(result.undated_excluded),
-            exact_link=page_link(state, exact="true") if result.interpreted_query else None,
+            exact_link=page_link(state, exact="true") if result.interpreted_query or result.corrected_query else None,
+            corrected_link=page_link(state, q=result.corrected_query) if result.corrected_query else None,
             timeless_link=page_link(state, time="off") if result.interpreted_time else None,
             json_link="/api/search?" + urlencode({**state, "group": params.group}),  # the API's default is passage
         )

@@ -388,3 +388,15 @@ def test_api_docs_work_offline(client, path: str, asset: str) -> None:
     script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src")).split()[1:]
     assert script_src[0] == "'self'" and all(s.startswith("'sha256-") for s in script_src[1:])
     assert "http" not in csp and "'unsafe-inline'" not in script_src
+
+
+def test_a_corrected_query_is_offered_with_a_link_to_it_and_to_the_query_as_typed() -> None:
+    """A search whose unknown words were corrected says "Bạn có muốn tìm: ..." linking to the corrected search,
+    and offers the query as typed (exact=true); a search with nothing corrected says neither."""
+    result = made_up(query="Vinh Baoo dang vien", interpreted_query=None, corrected_query="Vinh Bao dang vien")
+    html = render({"q": "Vinh Baoo dang vien", "sort": "date"}, result)
+    found = links(html)
+    assert "Bạn có muốn tìm:" in html
+    assert params_of(found["Vinh Bao dang vien"]) == {"q": "Vinh Bao dang vien", "sort": "date"}
+    assert params_of(found["Vinh Baoo dang vien"]) == {"q": "Vinh Baoo dang vien", "sort": "date", "exact": "true"}
+    assert "Bạn có muốn tìm:" not in render({"q": "ket nap dang vien"})

@@ -96,3 +96,37 @@ def test_vietnamese_syllable_shape() -> None:
 def test_query_language_on_short_queries(query: str, lang: str) -> None:
     assert detect_query_language(query) == lang
     assert detect_query_language(query) == detect_query_language(query), "deterministic"
+
+
+def test_common_words_are_restored_from_the_language_prior(tones: ToneModel, tmp_path: Path) -> None:
+    """Five party reports write "sở" (of "cơ sở") more than "số" and "bí" (of "Bí thư") but never "bị": the
+    corpus alone restores "sở ... bí"; the general-language prior gets the common words right."""
+    typed = "so dang vien bi ky luat o Ba Don"
+    assert tones.restore(typed) == "số đảng viên bị kỷ luật ở Ba Đồn"
+    corpus_only = ToneModel()
+    corpus_only.learn_corpus(t for a in read_articles([Path("corpus")]) for t in (a.title, a.text))
+    corpus_only.save(tmp_path / "restore.json")
+    assert ToneModel.load(tmp_path / "restore.json", prior=False).restore(typed) != "số đảng viên bị kỷ luật ở Ba Đồn"
+
+
+def test_the_prior_restores_words_the_corpus_never_saw(tones: ToneModel) -> None:
+    assert tones.restore("Messi thuan chan nao") == "Messi thuận chân nào"
+
+
+def test_the_corpus_outweighs_the_prior_where_it_has_seen_a_word_often(tmp_path: Path) -> None:
+    """A corpus that keeps writing "Sở Nội vụ" restores "so noi vu" so, though "số" is the commoner word."""
+    model = ToneModel()
+    model.learn_corpus(["Sở Nội vụ tỉnh họp."] * 30 + ["Giám đốc Sở Nội vụ phát biểu."] * 30)
+    model.save(tmp_path / "restore.json")
+    assert ToneModel.load(tmp_path / "restore.json").restore("so noi vu") == "sở nội vụ"
+    assert ToneModel.load(tmp_path / "restore.json").restore("so nguoi bi thuong") == "số người bị thương"
+
+
+@pytest.mark.parametrize("query", ["to be or not to be", "how to become a party member", "the ten best songs"])
+def test_english_words_the_dictionary_also_spells_are_not_restored(tmp_path: Path, query: str) -> None:
+    """ "to", "not", "ten" are dictionary syllables (tổ, nốt, tên) but English words far more often: the prior
+    does not make an English query look Vietnamese."""
+    model = ToneModel()
+    model.learn_corpus(["Đảng viên mới được kết nạp."])
+    model.save(tmp_path / "restore.json")
+    assert ToneModel.load(tmp_path / "restore.json").restore(query) is None

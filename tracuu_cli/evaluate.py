@@ -7,6 +7,8 @@ the qrels; success@k is the share of queries with a relevant article in the top 
 them) instead of distinct articles of a deep passage ranking; the metrics and their keys are the same.
 `--answers ANSWERS.jsonl` adds `answer@1`: among the queries whose first hit is a relevant article,
 the share whose hit's `answer` (the sentence the search marks as answering) contains an expected answer.
+`--keywords N` and `--typos` vary the queries (tracuu_cli/variants.py); `--by-lang` adds `by_lang`, the
+same metrics per query language (a query line's `lang`, else the language detected in its text).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from typing import Any
 from retrieval.contract import SearchParams, limited
 from retrieval.searcher import Searcher
 from tracuu.settings import Settings
+from tracuu.text.lang import detect_query_language
 from tracuu.text.normalise import fold, fold_every_other_marked_word
+from tracuu_cli.variants import compose, keywords, with_typo, word_frequency
 
 Ranker = Callable[[str], list[str]]  # query -> article ids, best first (a `Ranked` also carries the answer)
 PASSAGE_DEPTH = 300  # passages fetched per query, enough for 100 distinct articles in practice
@@ -55,6 +59,18 @@ def load_queries(path: Path) -> list[tuple[str, str]]:
                 record = json.loads(line)
                 queries.append((str(record["_id"]), record["text"]))
     return queries
+
+
+def load_languages(path: Path) -> dict[str, str]:
+    """Each query's language: its line's `lang` when given, else the one detected in its text ("?": none)."""
+    languages = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                given = record.get("lang")
+                languages[str(record["_id"])] = given or detect_query_language(record["text"]) or "?"
+    return languages
 
 
 def load_qrels(path: Path) -> dict[str, dict[str, int]]:
@@ -151,51 +167,81 @@ def evaluate(
     k: int = 10,
     typed: Callable[[str], str] | None = None,
     answers: dict[str, list[str]] | None = None,
+    languages: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Metrics of `rank` over the queries, each first passed through `typed` (how users type it) if given.
 
     With `answers` (expected answers per query id) the report adds `answer@1`, the share of the queries
     with expected answers and a relevant first article whose first hit's answer contains one of them
     (null when there is no such query), and `answer_queries`, how many such queries there were.
+    With `languages` (a language per query id) it adds `by_lang`: the same report per language.
     """
-    per_metric: dict[str, list[float]] = defaultdict(list)
-    timings = []
-    answered: list[float] = []
+    measured: list[tuple[str, dict[str, float], float, float | None]] = []  # qid, metrics, ms, answer
     for qid, text in queries:
         relevant = qrels.get(qid)
         if not relevant:
             continue
         started = time.perf_counter()
         ranked = rank(typed(text) if typed else text)
-        timings.append((time.perf_counter() - started) * 1000)
-        per_metric[f"ndcg@{k}"].append(ndcg_at(ranked, relevant, k))
-        per_metric[f"mrr@{k}"].append(mrr_at(ranked, relevant, k))
-        for cut in (1, 5, 10, 100):
-            per_metric[f"success@{cut}"].append(success_at(ranked, relevant, cut))
-        per_metric["recall@100"].append(recall_at(ranked, relevant, 100))
+        elapsed = (time.perf_counter() - started) * 1000
+        metrics = {f"ndcg@{k}": ndcg_at(ranked, relevant, k), f"mrr@{k}": mrr_at(ranked, relevant, k)}
+        metrics.update({f"success@{cut}": success_at(ranked, relevant, cut) for cut in (1, 5, 10, 100)})
+        metrics["recall@100"] = recall_at(ranked, relevant, 100)
+        answer = None
         if answers is not None and answers.get(qid) and ranked and ranked[0] in relevant:
-            answered.append(1.0 if answer_found(getattr(ranked, "answer", None), answers[qid]) else 0.0)
-    report: dict[str, Any] = {"queries": len(timings)}
-    report.update({name: round(statistics.fmean(values), 4) for name, values in per_metric.items()})
-    report["ms_per_query"] = round(statistics.median(timings), 2) if timings else 0.0
-    if answers is not None:
+            answer = 1.0 if answer_found(getattr(ranked, "answer", None), answers[qid]) else 0.0
+        measured.append((qid, metrics, elapsed, answer))
+    report = _report(measured, answers is not None)
+    if languages is not None:
+        by_lang: dict[str, list[tuple[str, dict[str, float], float, float | None]]] = defaultdict(list)
+        for row in measured:
+            by_lang[languages.get(row[0], "?")].append(row)
+        report["by_lang"] = {lang: _report(rows, answers is not None) for lang, rows in sorted(by_lang.items())}
+    return report
+
+
+def _report(measured: list[tuple[str, dict[str, float], float, float | None]], answers: bool) -> dict[str, Any]:
+    """The mean of each metric over the measured queries, the median time, and answer@1 when asked."""
+    report: dict[str, Any] = {"queries": len(measured)}
+    names = measured[0][1] if measured else {}
+    report.update({name: round(statistics.fmean(m[name] for _, m, _, _ in measured), 4) for name in names})
+    report["ms_per_query"] = round(statistics.median(ms for _, _, ms, _ in measured), 2) if measured else 0.0
+    if answers:
+        answered = [a for _, _, _, a in measured if a is not None]
         report["answer@1"] = round(statistics.fmean(answered), 4) if answered else None
         report["answer_queries"] = len(answered)
     return report
 
 
+def varied(
+    searcher: Searcher, keep: int | None, typos: bool, fold_queries: bool = False, fold_half: bool = False
+) -> Callable[[str], str] | None:
+    """How each query is typed: cut to its `keep` rarest words, given a typo, then its marks stripped
+    (all, or every second word's); None when it is searched as written."""
+    frequency = word_frequency(searcher.lexical.document_frequency, searcher.lexical.n_docs)
+    return compose(
+        (lambda query: keywords(query, keep, frequency)) if keep else None,
+        (lambda query: with_typo(query, frequency)) if typos else None,
+        fold if fold_queries else fold_every_other_marked_word if fold_half else None,
+    )
+
+
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    if args.keywords is not None and args.keywords < 1:
+        print(f"tracuu: error: eval: --keywords must be at least 1, got {args.keywords}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:  # the files first: a bad one is reported before the model loads
         queries, qrels = load_queries(Path(args.queries)), load_qrels(Path(args.qrels))
         answers = load_answers(Path(args.answers)) if args.answers else None
+        languages = load_languages(Path(args.queries)) if args.by_lang else None
     except (ValueError, KeyError, TypeError) as exc:  # not JSON, no "_id"/"text", a bad header or score
         detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
         print(f"tracuu: error: eval: {detail}", file=sys.stderr)
         return EXIT_BAD_INPUT
     searcher = Searcher(Path(args.index), model=args.model, settings=settings)
     ranker = searcher_ranker(searcher, args.mode, group=args.group)
-    typed = fold if args.fold_queries else fold_every_other_marked_word if args.fold_half else None
-    report = evaluate(ranker, queries, qrels, args.k, typed, answers)
+    typed = varied(searcher, args.keywords, args.typos, args.fold_queries, args.fold_half)
+    report = evaluate(ranker, queries, qrels, args.k, typed, answers, languages)
     if args.json:
         print(json.dumps(report))
     else:

@@ -88,6 +88,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_hits(result: SearchResult) -> None:
+    if result.corrected_query:
+        print(f"Bạn có muốn tìm: {result.corrected_query}")
     if result.interpreted_query:
         print(f"Kết quả cho: {result.interpreted_query}")
     if result.interpreted_time:
@@ -199,6 +201,19 @@ def build_parser() -> argparse.ArgumentParser:
     typing = p.add_mutually_exclusive_group()
     typing.add_argument("--fold-queries", action="store_true", help="strip tone marks from the queries first")
     typing.add_argument("--fold-half", action="store_true", help="strip the marks of every second word that has them")
+    p.add_argument(
+        "--keywords",
+        type=int,
+        default=None,
+        metavar="N",
+        help="cut each query to its N rarest words (by the index's document frequency), kept in order",
+    )
+    p.add_argument(
+        "--typos",
+        action="store_true",
+        help="one seeded edit (deletion, insertion, substitution or swap) in each query's rarest word of 4+ letters",
+    )
+    p.add_argument("--by-lang", action="store_true", help="add by_lang: the metrics per query language")
     p.add_argument("--model", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)

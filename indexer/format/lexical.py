@@ -153,6 +153,11 @@ class LexicalIndex:
             scores[self.indices[start:end]] += self.data[start:end]  # a column lists each passage once
         return scores
 
+    def document_frequency(self, token: str) -> int:
+        """Passages holding `token` (0 when unknown): the length of its score column."""
+        column = self.vocab.get(token)
+        return 0 if column is None else int(self.indptr[column + 1] - self.indptr[column])
+
     def rows_of(self, allowed: np.ndarray) -> np.ndarray:
         """Rows of the allowed passage ids (ids without a row are ignored)."""
         allowed = np.asarray(allowed, dtype=np.int64)

@@ -4,24 +4,35 @@ At indexing time the corpus teaches two tables: how often each marked syllable i
 for its folded form ("dang" -> đang, Đảng, đăng, ...), and how often each marked syllable
 follows another. A query with no marks, or with marks on only some of its syllables, is decoded
 with Viterbi over the candidate marked forms of each syllable, scored by an interpolated bigram
-model; a syllable typed with marks is kept as typed and is context for its neighbours. Syllables
-the corpus never saw stay as typed.
+model; a syllable typed with marks is kept as typed and is context for its neighbours.
+
+A small corpus does not know the language: five reports on party building write "sở" (of "cơ sở")
+more often than "số" and "bí" (of "Bí thư") but never "bị", so "so dang vien bi ky luat" came back as
+"sở ... bí ...". A general-language prior (`LanguagePrior`, PRIOR_FILE, built by
+scripts/build_tone_prior.py) fills in: how often each marked syllable is written in general (the piece
+scores of the embedding model's sentencepiece vocabulary, a unigram language model of CommonCrawl text),
+which pairs of syllables make words (pyvi's dictionary, MIT), and FUNCTION_WORDS. It enters as
+pseudo-observations (PRIOR_MASS per folded syllable, PRIOR_CORPUS for how often each folded syllable is
+written), so the corpus decides wherever it has seen a syllable many times. Syllables neither knows stay
+as typed.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 from tracuu.text.normalise import fold, has_marks, normalise
 
 RESTORE_FILE = "restore.json"
+PRIOR_FILE = "tone_prior.tsv.gz"  # beside this module
 _SYLLABLE = re.compile(r"\w+", re.UNICODE)
 # A Vietnamese syllable without marks: optional onset, vowel nucleus, optional coda.
 _VI_SYLLABLE = re.compile(
@@ -59,6 +70,29 @@ QUERY_PHRASES = (
     "nào",
 )
 QUERY_PHRASE_WEIGHT = 20
+# The general-language prior (see the module docstring). Chosen on zalo-wikiqa-2019 questions with their marks
+# stripped, restored over the five samples and over zalo itself, and checked on viqa-web's questions
+# (scripts/restore_accuracy.py; docs/quality.md).
+PRIOR_MASS = 20  # pseudo-observations of each folded syllable, shared out by the prior's preferences
+PRIOR_CORPUS = 2000  # pseudo-syllables of P(folded syllable) from the prior
+PAIR_BOOST = 50  # a pair that is a dictionary word is this much likelier than its second syllable alone
+UNMARKED_PENALTY = 1.5  # nats off an unmarked piece's score: "con", "da", "nam" are words of other languages too
+MISSING_PIECE = -16.0  # log-probability of a dictionary syllable that is no piece of the vocabulary
+# Function words and the commonest syllables, as written: a small corpus on one subject says little about them
+# (five party reports write "sở" of "cơ sở" more often than "số" and "bí" of "Bí thư" but never "bị"). Each
+# counts as FUNCTION_MASS more pseudo-observations of its folded form.
+_FUNCTION_WORDS = (
+    "số bị được của có là các những trong với cho đã để không một khi đến từ về ở theo như ra nhiều tại vào "
+    "sẽ cũng thì đó nhưng còn lại hơn trên sau mà nên chỉ đang rất nhất phải mới cùng đều hay hoặc nếu bởi "
+    "do qua trước giữa dưới ngoài gì ai đâu nào sao bao nhiêu mấy thế tới lên xuống đây ấy vẫn chưa cả mỗi "
+    "mọi tất này năm người việc nước"
+)
+FUNCTION_WORDS = frozenset(normalise(w) for w in _FUNCTION_WORDS.split(" "))
+FUNCTION_MASS = 40
+_FUNCTION_FOLDS = frozenset(fold(w) for w in FUNCTION_WORDS)
+BOUND_MIN = 5  # corpus occurrences from which a syllable's usual left neighbour is trusted (see `_bound`)
+_UNIGRAM_CACHE = 200_000  # memoised unigram estimates (Viterbi asks for each candidate once per neighbour)
+_FORMS = 3  # marked forms per folded syllable, roughly: the add-0.1 smoothing's denominator
 # A query whose Vietnamese-looking syllables carry marks this often or more was typed with marks and is
 # left alone; below it, the unmarked ones are restored around the marked ones ("kết nap dang vien").
 # Chosen so that questions typed with marks are never changed while half-marked ones are restored
@@ -71,13 +105,63 @@ def is_vietnamese_syllable(word: str) -> bool:
     return bool(_VI_SYLLABLE.match(fold(word).lower()))
 
 
+@dataclass(frozen=True)
+class LanguagePrior:
+    """What written Vietnamese prefers, whatever the corpus: how often each folded syllable is written (a
+    share of all), the share of each of its marked forms, lower-case and capitalised (a capital inside a
+    query starts a name: "Nam", not "năm"), and the marked pairs that are dictionary words."""
+
+    folds: dict[str, float]
+    shares: dict[str, dict[str, float]]
+    capital_shares: dict[str, dict[str, float]]
+    pairs: frozenset[tuple[str, str]]
+
+    @classmethod
+    def read(cls, path: Path) -> LanguagePrior:
+        """The prior from PRIOR_FILE lines (scripts/build_tone_prior.py writes them)."""
+        lower: dict[str, float] = {}
+        capital: dict[str, float] = {}
+        pairs: set[tuple[str, str]] = set()
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                kind, *fields = line.rstrip("\n").split("\t")
+                if kind == "u":
+                    syllable, _, score, capital_score = fields
+                    penalty = 0.0 if has_marks(syllable) else UNMARKED_PENALTY
+                    lower[syllable] = math.exp((float(score) if score else MISSING_PIECE) - penalty)
+                    capital[syllable] = math.exp(float(capital_score) if capital_score else MISSING_PIECE)
+                elif kind == "b":
+                    pairs.add((fields[0], fields[1]))
+        total = sum(lower.values()) + sum(capital.values())
+        folds: dict[str, float] = defaultdict(float)
+        for syllable in lower:
+            folds[fold(syllable)] += (lower[syllable] + capital[syllable]) / total
+        return cls(dict(folds), _shares(lower), _shares(capital), frozenset(pairs))
+
+
+def _shares(weights: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Per folded syllable, each marked form's share of their weights."""
+    by_fold: dict[str, dict[str, float]] = defaultdict(dict)
+    for syllable, weight in weights.items():
+        by_fold[fold(syllable)][syllable] = weight
+    return {f: {m: w / sum(forms.values()) for m, w in forms.items()} for f, forms in by_fold.items()}
+
+
+@cache
+def language_prior() -> LanguagePrior:
+    """The shipped prior, read once per process."""
+    return LanguagePrior.read(Path(__file__).with_name(PRIOR_FILE))
+
+
 @dataclass
 class ToneModel:
-    """Counts learnt from a corpus: marked unigrams per folded syllable, and marked bigrams."""
+    """Counts learnt from a corpus: marked unigrams per folded syllable, and marked bigrams; with a
+    `prior` (`load` adds it), those of the language fill in where the corpus has little to say."""
 
     unigrams: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     bigrams: Counter[tuple[str, str]] = field(default_factory=Counter)
     left_counts: Counter[str] = field(default_factory=Counter)
+    prior: LanguagePrior | None = None
 
     def learn(self, texts: Iterable[str], weight: int = 1) -> None:
         for text in texts:
@@ -102,9 +186,10 @@ class ToneModel:
         path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> ToneModel:
+    def load(cls, path: Path, prior: bool = True) -> ToneModel:
+        """The saved corpus tables, with the general-language prior unless `prior` is False."""
         data = json.loads(path.read_text(encoding="utf-8"))
-        model = cls()
+        model = cls(prior=language_prior() if prior else None)
         for folded, counts in data["unigrams"].items():
             model.unigrams[folded] = Counter(counts)
         for a, b, n in data["bigrams"]:
@@ -117,21 +202,91 @@ class ToneModel:
         """(syllables seen, distinct marked syllables): the unigram model's normaliser."""
         return sum(sum(c.values()) for c in self.unigrams.values()), sum(len(c) for c in self.unigrams.values())
 
-    def _unigram(self, marked: str) -> float:
-        total, vocabulary = self._total
-        count = self.unigrams.get(fold(marked), {}).get(marked, 0)
-        return (count + 0.1) / (total + 0.1 * vocabulary + 1)
+    @cached_property
+    def _fold_totals(self) -> dict[str, int]:
+        return {f: sum(c.values()) for f, c in self.unigrams.items()}
 
-    def _transition(self, prev: str, marked: str) -> float:
-        """log P(marked | prev): the bigram estimate interpolated with the unigram one."""
+    @cached_property
+    def _bound(self) -> dict[str, float]:
+        """Per marked syllable, the share of its corpus occurrences after its commonest left neighbour ("sở"
+        after "cơ"): a query that starts with it most likely means another syllable."""
+        before: dict[str, Counter[str]] = defaultdict(Counter)
+        for (a, b), n in self.bigrams.items():
+            before[b][a] += n
+        bound = {}
+        for syllable, lefts in before.items():
+            seen = self.unigrams.get(fold(syllable), {}).get(syllable, 0)
+            if seen >= BOUND_MIN:
+                bound[syllable] = min(1.0, lefts.most_common(1)[0][1] / seen)
+        return bound
+
+    def _unigram(self, marked: str, capital: bool = False, first: bool = False) -> float:
+        key = (marked, capital, first)
+        cache = self._unigram_cache
+        if (known := cache.get(key)) is None:
+            if len(cache) >= _UNIGRAM_CACHE:  # typed unknown words are endless: start again rather than grow
+                cache.clear()
+            known = cache[key] = self._unigram_estimate(marked, capital, first)
+        return known
+
+    @cached_property
+    def _unigram_cache(self) -> dict[tuple[str, bool, bool], float]:
+        return {}  # the tables never change once loaded
+
+    def _unigram_estimate(self, marked: str, capital: bool, first: bool) -> float:
+        """P(marked): the corpus's estimate, or with a prior P(folded) * P(marked | folded), each the corpus's
+        counts plus the prior's pseudo-observations (PRIOR_CORPUS and PRIOR_MASS); `capital`: the syllable
+        was typed with a capital inside the query."""
+        total, vocabulary = self._total
+        folded = fold(marked)
+        count = self.unigrams.get(folded, {}).get(marked, 0)
+        if self.prior is None:
+            return (count + 0.1) / (total + 0.1 * vocabulary + 1)
+        seen = self._fold_totals.get(folded, 0)
+        if first:
+            count *= 1.0 - self._bound.get(marked, 0.0)
+        shares = (self.prior.capital_shares if capital else self.prior.shares).get(folded, {})
+        count += PRIOR_MASS * shares.get(marked, 0.0) + (FUNCTION_MASS if marked in FUNCTION_WORDS else 0)
+        mass = PRIOR_MASS + (FUNCTION_MASS if folded in _FUNCTION_FOLDS else 0)
+        given_fold = (count + 0.1) / (seen + 0.1 * _FORMS + mass)
+        of_fold = (seen + 0.1 + PRIOR_CORPUS * self.prior.folds.get(folded, 0.0)) / (total + PRIOR_CORPUS + 1)
+        return of_fold * given_fold
+
+    def _transition(self, prev: str, marked: str, capital: bool = False, prev_first: bool = False) -> float:
+        """log P(marked | prev): the bigram estimate interpolated with the unigram one (PAIR_BOOST times
+        likelier when the pair is a dictionary word). After a query's first syllable the corpus's pairs count
+        only as often as that syllable stands without its usual left neighbour ("sở đảng" is "cơ sở đảng")."""
         left = self.left_counts.get(prev, 0)
         bigram = self.bigrams.get((prev, marked), 0) / left if left else 0.0
-        return math.log(_LAMBDA * bigram + (1 - _LAMBDA) * self._unigram(marked))
+        if prev_first and self.prior is not None:
+            bigram *= 1.0 - self._bound.get(prev, 0.0)
+        unigram = self._unigram(marked, capital)
+        if self.prior is not None and (prev, marked) in self.prior.pairs:  # less so the more the corpus saw `prev`
+            unigram *= 1 + (PAIR_BOOST - 1) * PRIOR_MASS / (PRIOR_MASS + left)
+        return math.log(_LAMBDA * bigram + (1 - _LAMBDA) * unigram)
+
+    def known(self, folded: str) -> bool:
+        """Has the corpus seen this folded syllable, or does the prior know it as Vietnamese written without
+        marks? ("to", "not" are English words far more often than "tổ", "nốt": not known through the prior.)"""
+        if folded in self.unigrams:
+            return True
+        shares = self.prior.shares.get(folded) if self.prior is not None else None
+        return bool(shares) and shares.get(folded, 0.0) < 0.5
+
+    def forms(self, folded: str) -> list[str]:
+        """How the corpus writes a folded syllable, most often first (empty when it never does)."""
+        return [marked for marked, _ in self.unigrams.get(folded, Counter()).most_common()]
 
     def candidates(self, folded: str) -> list[str]:
         if folded == _NUMBER:
             return [folded]
         counts = self.unigrams.get(folded)
+        if self.prior is not None and folded in self.prior.shares:
+            weighted = Counter(counts or {})
+            for shares in (self.prior.shares[folded], self.prior.capital_shares[folded]):
+                for marked, share in shares.items():
+                    weighted[marked] += PRIOR_MASS * share
+            counts = weighted
         return [m for m, _ in counts.most_common(8)] if counts else [folded]
 
     def restore(self, query: str) -> str | None:
@@ -142,24 +297,26 @@ class ToneModel:
         if _typed_with_marks(lowered):
             return None
         unmarked = [t for t in lowered if t != _NUMBER and not has_marks(t)]
-        known = sum(1 for t in unmarked if t in self.unigrams and is_vietnamese_syllable(t))
+        known = sum(1 for t in unmarked if self.known(t) and is_vietnamese_syllable(t))
         if not unmarked or known / len(unmarked) < 0.6:
             return None
-        best = self._viterbi(lowered)  # a marked syllable is its own only candidate
+        capitals = [i > 0 and t[:1].isupper() and not t.isupper() for i, t in enumerate(tokens)]  # names inside
+        best = self._viterbi(lowered, capitals)  # a marked syllable is its own only candidate
         if best == lowered:
             return None
         return _apply(query, tokens, [t if b == _NUMBER else b for t, b in zip(tokens, best, strict=True)])
 
-    def _viterbi(self, folded: list[str]) -> list[str]:
+    def _viterbi(self, folded: list[str], capitals: list[bool]) -> list[str]:
         lattice: list[dict[str, tuple[float, str | None]]] = []
-        for i, f in enumerate(folded):
+        for i, (f, capital) in enumerate(zip(folded, capitals, strict=True)):
             column: dict[str, tuple[float, str | None]] = {}
             for cand in self.candidates(f):
                 if i == 0:
-                    column[cand] = (math.log(self._unigram(cand)), None)
+                    column[cand] = (math.log(self._unigram(cand, first=True)), None)
                 else:
                     column[cand] = max(
-                        (score + self._transition(prev, cand), prev) for prev, (score, _) in lattice[-1].items()
+                        (score + self._transition(prev, cand, capital, prev_first=i == 1), prev)
+                        for prev, (score, _) in lattice[-1].items()
                     )
             lattice.append(column)
         word = max(lattice[-1], key=lambda c: lattice[-1][c][0])
