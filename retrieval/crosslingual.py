@@ -3,11 +3,11 @@
 The dense leg is multilingual and carries an English question's meaning. BM25 over Vietnamese text can match
 only what the query shares with it: Vietnamese names typed without marks ("Dong Cuong"), numbers ("500kg",
 "2017") and foreign names the articles keep as written ("Comey", "WannaCry"). An English word ("public",
-"debt") matches only the odd passage quoting English, and "Vietnam" only boilerplate (a charity's bank-transfer
-notice); once each leg's scores are normalised to the same spread, such a match would outrank the dense leg's
-answer. So an English query's lexical leg searches its names and numbers only, and its fusion weight is scaled
-by the share of the query's information (idf) that they carry: "Vietnam public debt" leans on the dense leg,
-"buffalo hanging ritual at Dong Cuong temple" keeps the name's match. Other queries are left as they were.
+"covid") matches only the odd passage that happens to use it, and "Vietnam" as one word only boilerplate that
+writes it so (a charity's bank-transfer notice); once each leg's scores are spread to the same scale, such a
+match outranks the dense leg's answer. So an English query's lexical leg searches its names and numbers only
+("Vietnam" as the pair "viet nam" that Vietnamese text writes), at a weight scaled by the share of the query's
+lexical evidence (idf) they carry. Any other query keeps its lexical leg and weight (docs/quality.md).
 """
 
 from __future__ import annotations
