@@ -7,7 +7,8 @@ only what the query shares with it: Vietnamese names typed without marks ("Dong 
 writes it so (a charity's bank-transfer notice); once each leg's scores are spread to the same scale, such a
 match outranks the dense leg's answer. So an English query's lexical leg searches its names and numbers only
 ("Vietnam" as the pair "viet nam" that Vietnamese text writes), at a weight scaled by the share of the query's
-lexical evidence (idf) they carry. Any other query keeps its lexical leg and weight (docs/quality.md).
+lexical evidence (idf) they carry and by how rare they are. Any other query keeps its lexical leg and weight
+(docs/quality.md).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ ENGLISH_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 # The share of an English query's information carried by its names and numbers at and above which the lexical
 # leg keeps its full weight; below it the weight falls in proportion (docs/quality.md, "English questions").
 FULL_EVIDENCE_SHARE = 0.2
+# A name as common as "Hanoi" or "Vietnam" in a Vietnamese index picks passages almost at random: the weight is
+# full only when the rarest name token's idf reaches this fraction of the rarest possible idf (one passage), and
+# falls in proportion below it (0.3 and 0.5 measured, 0.7 lost success@1 on eval/sample: docs/quality.md).
+RARE_NAME = 0.5
 
 # An English-looking query whose lower-case words are Vietnamese syllables this often or more is Vietnamese.
 VIETNAMESE_SHARE = 0.5
@@ -50,7 +55,8 @@ class LexicalPlan:
 
 def plan_lexical(query: str, lexical: LexicalIndex, weight: float) -> LexicalPlan:
     """The lexical leg for `query`: unchanged (`weight`) unless the query is English; then its names and
-    numbers, at `weight` scaled by the share of the query's information they carry."""
+    numbers, at `weight` scaled by the share of the query's lexical evidence they carry and by how rare its
+    rarest name is."""
     if not is_english(query):
         return LexicalPlan(None, weight)
     idf = IdfTable.of(lexical)
@@ -70,6 +76,8 @@ def plan_lexical(query: str, lexical: LexicalIndex, weight: float) -> LexicalPla
     tokens = [t for t in query_tokens(" ".join(names)) if t in lexical.vocab]
     share = evidence / information if information else 0.0
     scale = min(1.0, share / FULL_EVIDENCE_SHARE) if FULL_EVIDENCE_SHARE else 1.0
+    if tokens:
+        scale *= min(1.0, max(idf.idf(t) or 0.0 for t in tokens) / (RARE_NAME * idf.rarest))
     return LexicalPlan(tokens, weight * scale)
 
 
@@ -103,6 +111,7 @@ class IdfTable:
         self.lexical = weakref.proxy(lexical)  # the table must not keep a replaced version's index alive
         self.n = max(lexical.n_docs, 1)
         self.cache: dict[str, float | None] = {}
+        self.rarest = math.log(1 + (self.n - 0.5) / 1.5)  # the idf of a token in one passage
 
     @classmethod
     def of(cls, lexical: LexicalIndex) -> IdfTable:

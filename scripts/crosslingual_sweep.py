@@ -3,8 +3,8 @@
 Usage: python scripts/crosslingual_sweep.py INDEX_DIR QUERIES.jsonl QRELS.tsv
 
 Prints nDCG@10 / success@1 / success@5 of hybrid search for: every token at weight 0.4 (the plan before
-crosslingual.py), the default, names and numbers at other weights, and other evidence shares at which
-the weight is full. Settings are swapped in one process, so the query embeddings are computed once.
+crosslingual.py), the default, names and numbers at other weights, and other evidence shares and name
+rarities at which the weight is full. Settings are swapped in one process, so the query embeddings are computed once.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from tracuu_cli.evaluate import evaluate, load_qrels, load_queries, searcher_ran
 
 WEIGHTS = (0.3, 0.5, 0.6)
 SHARES = (0.0, 0.5)
+RARE_NAMES = (0.3, 0.7)
 
 
 def main(index_dir: str, queries_path: str, qrels_path: str) -> None:
@@ -46,6 +47,11 @@ def main(index_dir: str, queries_path: str, qrels_path: str) -> None:
         crosslingual.FULL_EVIDENCE_SHARE = share
         row(f"names and numbers, weight {LEXICAL_WEIGHT}, " + (f"full from {share}" if share else "not scaled"))
     crosslingual.FULL_EVIDENCE_SHARE = default_share
+    default_rare = crosslingual.RARE_NAME
+    for rare in RARE_NAMES:
+        crosslingual.RARE_NAME = rare
+        row(f"names and numbers, weight {LEXICAL_WEIGHT}, full from rarest name idf {rare} of the rarest possible")
+    crosslingual.RARE_NAME = default_rare
 
 
 if __name__ == "__main__":
