@@ -8,8 +8,11 @@ PORT ?= 8000
 
 EVAL_DATA ?= ../shared/eval/zalo-wikiqa-2019
 EVAL_INDEX ?= var/eval/$(notdir $(EVAL_DATA))
+# English questions about real news (eval/vi-news-en); the articles stay outside the repository
+NEWS ?= ../shared/corpora/vi-news/articles.jsonl
+NEWS_INDEX ?= var/eval/vi-news
 
-.PHONY: run test install install-test lint model index eval eval-sample bench clean
+.PHONY: run test install install-test lint model index eval eval-sample eval-news bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,6 +46,12 @@ eval: model
 	$(BIN)/tracuu index $(EVAL_DATA)/corpus.jsonl --index $(EVAL_INDEX)
 	$(BIN)/python scripts/eval_table.py $(EVAL_INDEX) $(EVAL_DATA)/queries.jsonl $(EVAL_DATA)/qrels.tsv \
 		--keywords 3 --by-lang $(if $(wildcard $(EVAL_DATA)/answers.jsonl),--answers $(EVAL_DATA)/answers.jsonl)
+	$(if $(wildcard $(NEWS)),$(MAKE) --no-print-directory eval-news)
+
+# the English questions of eval/vi-news-en on an index of the vi-news articles ($(NEWS))
+eval-news: model
+	$(BIN)/tracuu index $(NEWS) --index $(NEWS_INDEX)
+	$(BIN)/python scripts/eval_table.py $(NEWS_INDEX) eval/vi-news-en/queries.jsonl eval/vi-news-en/qrels.tsv
 
 # the questions written about corpus/ (eval/sample), in Vietnamese and in English, on the sample index:
 # tracuu ranking passages and ranking articles (group=article), with the answer sentence checked (answer@1)

@@ -32,6 +32,7 @@ from retrieval.contract import (
     SearchParams,
     SearchResult,
 )
+from retrieval.crosslingual import plan_lexical
 from retrieval.fusion import NORMALISERS, convex_fusion, reciprocal_rank_fusion
 from retrieval.highlight import highlight, rarity
 from retrieval.spelling import SpellingCorrector
@@ -222,7 +223,8 @@ class Searcher:
         """The best `depth` matching passages for `query` in `mode`, and every match (sorted passage ids)."""
         if allowed is not None and len(allowed) == 0:  # nothing can match: not even embedded
             return [], np.zeros(0, dtype=np.int64)
-        scores = self.lexical.score_query(query) if mode != "dense" else None
+        plan = plan_lexical(query, self.lexical, LEXICAL_WEIGHT)  # an English query: its names, less weight
+        scores = self.lexical.score_plan(query, plan.tokens) if mode != "dense" else None
         lexical_matches = self.lexical.matching_ids(scores)
         vector = self._query_vector(query) if mode != "lexical" else None
         leg_depth = max(FUSION_DEPTH, depth) if mode == "hybrid" else depth
@@ -237,12 +239,17 @@ class Searcher:
         elif mode == "dense":
             ranked = dense_leg[:depth]
         else:
-            ranked = self._fused(vector, dense_leg, self.lexical.top(scores, leg_depth, allowed))[:depth]
+            lexical_leg = self.lexical.top(scores, leg_depth, allowed)
+            ranked = self._fused(vector, dense_leg, lexical_leg, plan.weight)[:depth]
         is_match = np.isin(np.asarray([c.id for c in ranked], dtype=np.int64), matches)
         return [c for c, keep in zip(ranked, is_match, strict=True) if keep], matches
 
     def _fused(
-        self, vector: np.ndarray | None, dense_leg: list[Candidate], lexical: list[tuple[int, float]]
+        self,
+        vector: np.ndarray | None,
+        dense_leg: list[Candidate],
+        lexical: list[tuple[int, float]],
+        lexical_weight: float = LEXICAL_WEIGHT,
     ) -> list[Candidate]:
         """The two legs fused, then re-ranked with pseudo-relevance feedback."""
         dense = [(c.id, c.score) for c in dense_leg]
@@ -250,7 +257,7 @@ class Searcher:
         def fuse(dense_leg: list[tuple[int, float]]) -> list[tuple[int, float]]:
             if self.fusion == "rrf":
                 return reciprocal_rank_fusion([dense_leg, lexical], [1.0, 1.0])
-            weights = [1.0 - LEXICAL_WEIGHT, LEXICAL_WEIGHT]
+            weights = [1.0 - lexical_weight, lexical_weight]
             return convex_fusion([dense_leg, lexical], weights, self.fusion, FUSION_DEPTH)
 
         fused = fuse(dense)

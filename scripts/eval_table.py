@@ -4,10 +4,10 @@ Usage: python scripts/eval_table.py INDEX_DIR QUERIES.jsonl QRELS.tsv [--group p
                                     [--answers ANSWERS.jsonl] [--keywords N] [--by-lang]
 
 Every system ranks the same queries on the same index, with tone marks and with them
-stripped; one table per --group (default passage): tracuu's rows rank as `tracuu eval --group`
-does (the peers rank passages either way: they are in the first table only). With --answers, an answer@1
-column (`tracuu eval --answers`; the peers mark no answer: "-"). The peers use the same model
-and the same BM25 index, without tracuu's extras:
+stripped (queries without any, such as English ones, once); one table per --group (default passage):
+tracuu's rows rank as `tracuu eval --group` does (the peers rank passages either way: they are in the
+first table only). With --answers, an answer@1 column (`tracuu eval --answers`; the peers mark no
+answer: "-"). The peers use the same model and the same BM25 index, without tracuu's extras:
   dense e5-small        the dense leg alone, the query as typed
   BM25 folded           BM25 over the accent-folded unigram+bigram view only
   RRF(BM25, dense)      plain reciprocal rank fusion of the two peers above
@@ -74,6 +74,8 @@ def main(
     queries, qrels = load_queries(Path(queries_path)), load_qrels(Path(qrels_path))
     answers = load_answers(Path(answers_path)) if answers_path else None
     metrics = (*METRICS[:-1], "answer@1", METRICS[-1]) if answers is not None else METRICS
+    # queries typed without marks already (English): stripping them changes nothing, one row each
+    typings = (False, True) if any(fold(text) != text for _, text in queries) else (False,)
     for number, group in enumerate(groups):
         systems = {
             **(peer_rankers(searcher) if number == 0 else {}),
@@ -88,11 +90,11 @@ def main(
         print(f"| system | queries | {' | '.join(metrics)} |")
         print("|---|---|" + "---|" * len(metrics))
         for name, rank in systems.items():
-            for folded in (False, True):
+            for folded in typings:
                 report = evaluate(rank, queries, qrels, typed=fold if folded else None, answers=answers)
                 if name.startswith("peer:") and answers is not None:
                     report["answer@1"] = None  # a peer marks no answer sentence
-                label = "without tone marks" if folded else "with tone marks"
+                label = "without tone marks" if folded else "with tone marks" if len(typings) > 1 else "as written"
                 cells = ("-" if report[m] is None else f"{report[m]:.3f}" for m in metrics)
                 print(f"| {name} | {label} | " + " | ".join(cells) + " |", flush=True)
     if keep:

@@ -173,6 +173,12 @@ class LexicalIndex:
         tokens = [t for t in query_tokens(query) if t in self.vocab]
         return self.scores(tokens) if tokens else None
 
+    def score_plan(self, query: str, tokens: Sequence[str] | None) -> np.ndarray | None:
+        """`score_query(query)`, or the given tokens' scores when a query plan chose them (None when empty)."""
+        if tokens is None:
+            return self.score_query(query)
+        return self.scores(tokens) if tokens else None
+
     def matching_ids(self, scores: np.ndarray | None) -> np.ndarray:
         """Passage ids (sorted) that share at least one token with the query: what the lexical leg matches."""
         if scores is None:
