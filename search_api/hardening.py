@@ -212,8 +212,13 @@ SEARCH_PARAM_NAMES = tuple(field.alias or name for name, field in SearchParams.m
 
 
 def refuse_repeated(request: Request) -> None:
-    """A dependency: a search parameter given more than once is an error, never silently the last one."""
+    """A search parameter given more than once is an error, never silently the last one."""
     for name in SEARCH_PARAM_NAMES:
         given = len(request.query_params.getlist(name))
         if given > 1:
             raise QueryError(name, f"given {given} times; give it once", "repeated_search_param")
+
+
+async def no_repeated_params(request: Request) -> None:
+    """`refuse_repeated` as a dependency, run on the event loop: FastAPI sends a plain function to a thread."""
+    refuse_repeated(request)
