@@ -103,11 +103,11 @@ def main() -> None:
     byline_tail = re.compile(r"[.!?”\"]\s+(?:[A-ZĐ][\w.]*(?:[ /-][A-ZĐ][\w.]*){0,4})\s*(?:\([^()]*\))?\s*$")
     ending = [c for r, c in zip(raw, clean, strict=True) if byline_tail.search(r.text)]
     found = sum(c.author is not None or "source_credit" in c.extra for c in ending)
+    print(f"of {len(ending)} articles ending with a byline-shaped tail, {found} got an author or credit")
     # A byline is a person: the tails that are not an outlet ("Theo VnExpress", "TTXVN") or an agency credit.
     personal = [c for c in ending if "source_credit" not in c.extra or c.author is not None]
     authors_found = sum(c.author is not None for c in personal)
     print(f"of {len(personal)} of them not ending with an outlet credit, {authors_found} got an author")
-    print(f"of {len(ending)} articles ending with a byline-shaped tail, {found} got an author or credit")
     missed = [
         r.text[-60:]
         for r, c in zip(raw, clean, strict=True)
