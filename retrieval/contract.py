@@ -110,6 +110,12 @@ class SearchParams(BaseModel):
         "of that period (by article date or by a date in their text) first, the rest after; off: words only",
     )
 
+    floor: Switch = Field(
+        "on",
+        description="on: a query of letter strings that are no word (unknown to the index, to Vietnamese and to "
+        "the model's vocabulary) gets no hits; off: the nearest passages anyway",
+    )
+
     @field_validator("q", mode="before")
     @classmethod
     def _controls_are_spaces(cls, value: Any) -> Any:
@@ -354,6 +360,11 @@ class SearchResult(BaseModel):
         None,
         description="the period the query's time words name (the words, first and last day, ISO), preferred in "
         "the ranking; null: none, time=off, or sort=date",
+    )
+    below_floor: bool = Field(
+        False,
+        description="true: the query is letter strings that are no word, so nothing matches it (no hits, total 0); "
+        "floor=off shows the nearest passages anyway",
     )
 
 

@@ -33,6 +33,7 @@ from retrieval.contract import (
     SearchResult,
 )
 from retrieval.crosslingual import plan_lexical
+from retrieval.floor import is_nonsense
 from retrieval.fusion import NORMALISERS, convex_fusion, reciprocal_rank_fusion
 from retrieval.highlight import highlight, rarity
 from retrieval.spelling import SpellingCorrector
@@ -157,6 +158,18 @@ class Searcher:
         query = interpreted or typed
         query_lang = detect_query_language(typed, restored=interpreted is not None)
         asked = Asked(query, f"{typed} {interpreted}" if interpreted else typed, query_lang)
+        if params.floor == "on" and is_nonsense(typed, self.lexical.vocab, self.embedder.count_tokens):
+            return SearchResult(  # nothing in the index answers nonsense (retrieval/floor.py)
+                query=params.q,
+                query_lang=query_lang,
+                corrected_query=corrected,
+                mode=params.mode,
+                took_ms=round((time.perf_counter() - started) * 1000, 2),
+                total=0,
+                returned=0,
+                hits=[],
+                below_floor=True,
+            )
         allowed = self._allowed_ids(params)
         grouped = params.group == "article"
         wanted = params.offset + params.k

@@ -44,6 +44,7 @@ LINK_PARAMS = (
     "sort",
     "include_undated",
     "time",
+    "floor",
     "k",
     "offset",
 )
@@ -56,6 +57,7 @@ DEFAULTS = {
     "sort": "relevance",
     "include_undated": "false",
     "time": "on",
+    "floor": "on",
 }
 EXAMPLE_QUERIES = (
     "kết nạp đảng viên mới",
@@ -126,6 +128,8 @@ def error_message(error: QueryError) -> str:
         return f"Tham số “{param}” chỉ nhận true hoặc false."
     if code == "invalid_search_time":
         return "Tham số “time” chỉ nhận on (ưu tiên thời gian trong câu tìm) hoặc off."
+    if code == "invalid_search_floor":
+        return "Tham số “floor” chỉ nhận on (không trả lời câu tìm vô nghĩa) hoặc off."
     if code == "invalid_search_lang":
         return "Mã ngôn ngữ (lang) không hợp lệ; ví dụ: vi hoặc en."
     if code == "invalid_search_source":
@@ -489,6 +493,7 @@ def render_page(
             exact_link=page_link(state, exact="true") if result.interpreted_query or result.corrected_query else None,
             corrected_link=page_link(state, q=result.corrected_query) if result.corrected_query else None,
             timeless_link=page_link(state, time="off") if result.interpreted_time else None,
+            weak_link=page_link(state, floor="off") if result.below_floor else None,
             json_link="/api/search?" + urlencode({**state, "group": params.group}),  # the API's default is passage
         )
     template = _ENV.get_template("index.html")

@@ -272,6 +272,13 @@ def test_a_time_preference_is_said_with_a_link_that_searches_without_it() -> Non
     assert "Ưu tiên thời gian" not in render({"q": "kết nạp"})  # a query without time words
 
 
+def test_nonsense_says_nothing_matches_with_a_link_to_the_nearest_anyway() -> None:
+    html = render({"q": "xyzzqw blorft"}, made_up(hits=[], total=0, returned=0, below_floor=True))
+    assert "Không tìm thấy kết quả phù hợp." in html
+    assert params_of(links(html)["Xem các kết quả gần nhất"]) == {"q": "xyzzqw blorft", "floor": "off"}
+    assert "Không tìm thấy kết quả phù hợp" not in render({"q": "xyzzqw blorft"}, made_up(hits=[], total=0))
+
+
 def test_the_instant_fragment_is_the_inside_of_main() -> None:
     whole = render({"q": "đảng"})
     fragment = render({"q": "đảng"}, fragment=True)

@@ -95,6 +95,8 @@ def _print_hits(result: SearchResult) -> None:
     if result.interpreted_time:
         period = result.interpreted_time
         print(f"Ưu tiên thời gian: {period['text']} ({period['from']} – {period['to']}); --no-time: bỏ ưu tiên")
+    if result.below_floor:
+        print("Không tìm thấy kết quả phù hợp; --no-floor: các đoạn gần nhất")
     print(f"{result.total} kết quả ({result.took_ms} ms)")
     for hit in result.hits:
         meta = " · ".join(x for x in (hit.source, hit.published, hit.author) if x)
