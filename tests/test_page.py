@@ -276,6 +276,7 @@ def test_nonsense_says_nothing_matches_with_a_link_to_the_nearest_anyway() -> No
     html = render({"q": "xyzzqw blorft"}, made_up(hits=[], total=0, returned=0, below_floor=True))
     assert "Không tìm thấy kết quả phù hợp." in html
     assert params_of(links(html)["Xem các kết quả gần nhất"]) == {"q": "xyzzqw blorft", "floor": "off"}
+    assert "Khoảng 0" not in html and "Liên quan nhất" not in html  # no count or sort above "no match"
     assert "Không tìm thấy kết quả phù hợp" not in render({"q": "xyzzqw blorft"}, made_up(hits=[], total=0))
 
 
