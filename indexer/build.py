@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,11 +16,12 @@ import numpy as np
 
 from indexer.boilerplate import Boilerplate
 from indexer.chunking import ChunkingParams, chunk_text
-from indexer.dedup import duplicate_groups
+from indexer.dedup import assign_groups, signature
 from indexer.format import ann, layout
 from indexer.format.faults import fault_point
 from indexer.format.records import Article, Passage
-from indexer.format.store import STORE_FILE, Store
+from indexer.format.segments import Snapshot, read_signatures
+from indexer.format.store import STORE_FILE, SegmentedStore, Store
 from indexer.format.writer import Recipe, VersionWriter, write_version
 from indexer.posted import EMPTY_FINGERPRINT, PostedArticles, PostedChanges, apply_posted
 from indexer.progress import Progress
@@ -28,7 +30,7 @@ from indexer.source_warnings import SourceWarnings
 from tracuu.settings import Settings
 from tracuu.text.lang import detect_language
 from tracuu.text.normalise import NORMALISATION_NAME, nfc
-from tracuu.text.restore import ToneModel
+from tracuu.text.restore import RESTORE_FILE, ToneModel
 
 if TYPE_CHECKING:
     from models.embedder import Embedder
@@ -52,6 +54,7 @@ class IndexSummary:
     skipped: int = 0  # bad source items left out, each with a warning on stderr
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (read, chunk, embed, ...)
     boilerplate_sentences: int = 0  # sentences left out as their source's boilerplate (indexer.boilerplate)
+    merged_segments: int = 0  # segments merged into one by this run
 
     def line(self) -> str:
         rate = self.embedded_passages / self.seconds if self.seconds else 0.0
@@ -134,28 +137,59 @@ def _with_posted(articles: list[Article], changes: PostedChanges) -> list[Articl
 
 
 @dataclass
-class _Previous:
-    version_dir: Path
+class _Base:
+    """The published version an update builds on: its segments are kept, its tone counts updated."""
+
+    snapshot: Snapshot
+    store: SegmentedStore
+
+    @property
+    def next_id(self) -> int:
+        return int(self.snapshot.manifest["counts"]["next_id"])
+
+
+@dataclass
+class _Reuse:
+    """A version of an earlier format (one store, one vectors.npy): rewritten whole, its vectors re-used."""
+
     manifest: dict[str, Any]
     store: Store
     vectors: np.ndarray
     id_rows: dict[int, int]
 
 
-def _open_previous(index_dir: Path, model_identity: dict[str, Any], params: ChunkingParams) -> _Previous | None:
+def _open_previous(
+    index_dir: Path, model_identity: dict[str, Any], params: ChunkingParams
+) -> tuple[_Base | None, _Reuse | None]:
     try:
         version_dir = layout.current_version(index_dir)
-        # An older format still holds re-usable passages and vectors: the store's passage and
-        # hash columns and vectors.npy have not changed between formats.
         manifest = layout.read_manifest(version_dir, check_format=False)
     except layout.IndexNotFound:
-        return None
+        return None, None
     if manifest.get("model") != model_identity or manifest.get("chunking") != params.as_dict():
         print("note: model or chunking changed since the last run; embedding every article again", file=sys.stderr)
-        return None
+        return None, None
+    if manifest.get("format_version") == layout.FORMAT_VERSION:
+        snapshot = Snapshot.open(version_dir, manifest)
+        return _Base(snapshot, snapshot.store()), None
+    # An older format still holds re-usable passages and vectors: the store's passage and hash columns and
+    # vectors.npy have not changed between formats.
     vectors, ids = ann.load_vectors(version_dir)
     rows = {int(i): r for r, i in enumerate(ids)}
-    return _Previous(version_dir, manifest, Store(version_dir / STORE_FILE), vectors, rows)
+    return None, _Reuse(manifest, Store(version_dir / STORE_FILE), vectors, rows)
+
+
+@contextlib.contextmanager
+def _previous(
+    index_dir: Path, embedder: Embedder, params: ChunkingParams
+) -> Iterator[tuple[_Base | None, _Reuse | None]]:
+    base, reuse = _open_previous(index_dir, embedder.identity, params)
+    try:
+        yield base, reuse
+    finally:
+        for opened in (base, reuse):
+            if opened is not None:
+                opened.store.close()
 
 
 def build_index(
@@ -170,6 +204,9 @@ def build_index(
     progress: Progress | None = None,
 ) -> IndexSummary:
     """Build or update `index_dir` from `sources`; the served version is replaced atomically.
+
+    An update writes one new segment for the articles added or changed and records the ones changed or
+    gone as deleted; the segments of the version before are kept as they are (indexer.format.segments).
 
     Bad source items are skipped with a warning (`strict`: the run stops instead). A failed
     write (a full disk) removes the half-built version and raises IndexWriteError; the
@@ -186,23 +223,19 @@ def build_index(
     articles = collect_articles(sources, warnings, settings.max_article_bytes, raw=raw, progress=progress)
     with write_version(index_dir) as version:
         changes = PostedArticles(index_dir).changes()  # under the writer lock, with what it re-uses
-        previous = _open_previous(index_dir, embedder.identity, params)
-        try:
-            found = None if raw else Boilerplate()  # --raw: already clean, no sentence is left out
+        with _previous(index_dir, embedder, params) as (base, reuse):
             summary = _fill_version(
                 version,
-                _with_posted(articles, changes),
+                _Update(_with_posted(articles, changes), removes_missing=True),
                 embedder,
                 params,
-                previous,
+                base,
+                reuse,
                 batch_size,
                 progress,
                 changes,
-                found,
+                raw,
             )
-        finally:
-            if previous:
-                previous.store.close()
         publish = progress.stage("publish")  # ends once the block has swapped the new version in
     publish.close()
     return _finished(summary, version, started, progress, len(warnings))
@@ -211,11 +244,11 @@ def build_index(
 def publish_posted(
     index_dir: Path, embedder: Embedder, batch_size: int = 32, progress: Progress | None = None
 ) -> IndexSummary | None:
-    """Publish the served version's articles with the posted changes applied; None when it has them all already.
+    """Publish the served version with the posted changes applied; None when it has them all already.
 
     The server calls this after each POST or DELETE of `/api/articles` (and once at start, for changes
-    acknowledged before a crash): the same writer lock, re-use of unchanged vectors and atomic switch
-    as `tracuu index`, whose sources are simply the published articles.
+    acknowledged before a crash): the same writer lock and atomic switch as `tracuu index`, and an update
+    that costs what it changes: a new segment for the posted articles, deletions for the deleted ones.
     """
     progress = progress or Progress()
     started = time.perf_counter()
@@ -225,30 +258,51 @@ def publish_posted(
     params = ChunkingParams(**manifest["chunking"])
     with write_version(index_dir) as version:
         changes = PostedArticles(index_dir).changes()
-        current = layout.current_version(index_dir)  # read under the lock: the latest version
-        store = Store(current / STORE_FILE)
-        try:
-            published = list(store.articles())
-        finally:
-            store.close()
-        previous = _open_previous(index_dir, embedder.identity, params)  # None: another model, embed everything
-        try:
-            # Published articles have lost their boilerplate already: what was found then applies to new ones.
-            known = Boilerplate.load(current)
+        with _previous(index_dir, embedder, params) as (base, reuse):
+            if base is not None:  # the posted changes on top of the segments in service
+                update = _Update(
+                    [_with_language(a) for a in changes.articles.values() if a.id not in changes.deleted],
+                    deleted=changes.deleted,
+                )
+            else:  # another model or an earlier format: every published article again, with the changes
+                store = reuse.store if reuse else Store(layout.current_version(index_dir) / STORE_FILE)
+                try:
+                    update = _Update(_with_posted(list(store.articles()), changes), removes_missing=True)
+                finally:
+                    if reuse is None:
+                        store.close()
             summary = _fill_version(
-                version,
-                _with_posted(published, changes),
-                embedder,
-                params,
-                previous,
-                batch_size,
-                progress,
-                changes,
-                known,
+                version, update, embedder, params, base, reuse, batch_size, progress, changes, False
             )
-        finally:
-            if previous:
-                previous.store.close()
+    return _finished(summary, version, started, progress, 0)
+
+
+def optimize_index(index_dir: Path, max_segments: int = 1, progress: Progress | None = None) -> IndexSummary:
+    """Merge the served version's segments into at most `max_segments`, dropping deleted articles; nothing
+    is embedded or tokenised again (`tracuu optimize`)."""
+    progress = progress or Progress()
+    started = time.perf_counter()
+    with write_version(index_dir) as version:
+        manifest = layout.read_manifest(layout.current_version(index_dir))
+        snapshot = Snapshot.open(layout.current_version(index_dir), manifest)
+        version.keep(snapshot)
+        tones = ToneModel.load(snapshot.version_dir / RESTORE_FILE, prior=False)
+        Boilerplate.load(snapshot.version_dir).save(version.directory)
+        recipe_of = Recipe(
+            manifest["model"], manifest["dimension"], manifest["chunking"], manifest["title_token_budget"]
+        )
+        counts = manifest["counts"]
+        version.finish(
+            np.zeros((0, manifest["dimension"]), dtype=np.float32),
+            np.zeros(0, dtype=np.int64),
+            tones,
+            recipe_of,
+            int(counts["next_id"]),
+            progress,
+            manifest.get("posted"),
+            max_segments=max_segments,
+        )
+    summary = IndexSummary(articles=counts["articles"], passages=counts["passages"], reused_articles=counts["articles"])
     return _finished(summary, version, started, progress, 0)
 
 
@@ -260,77 +314,137 @@ def _finished(
     summary.seconds = time.perf_counter() - started
     summary.skipped = skipped
     summary.stages = dict(progress.timings)
+    summary.merged_segments = len(version.merged)
     return summary
+
+
+@dataclass
+class _Update:
+    """What a run brings: articles (added, changed or unchanged), and what is gone."""
+
+    articles: list[Article]
+    deleted: set[str] = field(default_factory=set)  # ids to delete
+    removes_missing: bool = False  # every article is given: an indexed one not among them is deleted
 
 
 def _fill_version(
     version: VersionWriter,
-    articles: list[Article],
+    update: _Update,
     embedder: Embedder,
     params: ChunkingParams,
-    previous: _Previous | None,
+    base: _Base | None,
+    reuse: _Reuse | None,
     batch_size: int,
     progress: Progress,
     posted: PostedChanges,
-    boilerplate: Boilerplate | None,
+    raw: bool,
 ) -> IndexSummary:
-    """Store every article, re-use the vectors of unchanged ones, embed the rest, finish the version.
+    """Keep the base's segments, delete what changed or went, write the added and changed articles into a new
+    segment (vectors re-used from `reuse` where unchanged, else embedded), update the tone counts, finish.
 
-    `boilerplate`: sentences known to be a source's boilerplate; more are found among `articles`, and all are
-    left out of them (None: none, for sources indexed --raw).
+    Boilerplate (indexer.boilerplate): what the base found is left out of every article; more is found among
+    the new ones (not with `raw`: sources already clean).
     """
-    summary = IndexSummary(articles=len(articles))
-    old_hashes = previous.store.article_hashes() if previous else {}
-    next_id = int(previous.manifest["counts"]["next_id"]) if previous else 0
-    all_ids: list[np.ndarray] = []
-    all_vectors: list[np.ndarray] = []
-    pending: list[tuple[Article, list[Passage], list[int]]] = []
+    articles = update.articles
+    live = base.store.located_hashes() if base else {}
+    old_hashes = reuse.store.article_hashes() if reuse else {}
+    next_id = base.next_id if base else int(reuse.manifest["counts"]["next_id"]) if reuse else 0
+    if base:
+        version.keep(base.snapshot)
+    boilerplate = None if raw else Boilerplate.load(base.snapshot.version_dir) if base else Boilerplate()
 
     stage = progress.stage("chunk", total=len(articles), unit="articles")
-    groups = duplicate_groups(articles)
     if boilerplate is not None:
-        boilerplate = boilerplate.merged(Boilerplate.detect(articles, groups))
-        summary.boilerplate_sentences = boilerplate.strip(articles)
+        boilerplate.strip(articles)
+    pending = [a for a in articles if live.get(a.id, (None, None))[1] != content_hash(a, params)]
+    gone = {a.id for a in pending if a.id in live} | (update.deleted & set(live))
+    if update.removes_missing:
+        gone |= set(live) - {a.id for a in articles}
+    summary = IndexSummary(reused_articles=len(articles) - len(pending))
+    summary.removed_articles = len(gone - {a.id for a in pending})
+    gone_articles = _articles_of(base.store, gone) if base else []
+    for doc_id in gone:
+        version.delete(base.snapshot.segments[live[doc_id][0]].name, doc_id)  # type: ignore[union-attr]
+
+    signatures = [signature(a.text) for a in pending]
+    groups = assign_groups(pending, signatures, *(_known_signatures(base, gone) if base else ()))
+    if boilerplate is not None:
+        boilerplate = boilerplate.merged(Boilerplate.detect(pending, groups))
+        summary.boilerplate_sentences = boilerplate.strip(pending)
         boilerplate.save(version.directory)
-    for article in articles:
+    new_ids: list[np.ndarray] = []
+    new_vectors: list[np.ndarray] = []
+    to_embed: list[tuple[Article, list[Passage], list[int]]] = []
+    for article, article_signature in zip(pending, signatures, strict=True):
         stage.update()
         digest = content_hash(article, params)
-        if previous and old_hashes.get(article.id) == digest:
-            rows = previous.store.passages_of(article.id)
+        if reuse and old_hashes.get(article.id) == digest:
+            rows = reuse.store.passages_of(article.id)
             ids = [r[0] for r in rows]
-            version.add_article(article, digest, groups[article.id], ids, [Passage(*r[1:]) for r in rows])
-            all_ids.append(np.asarray(ids, dtype=np.int64))
-            all_vectors.append(np.asarray(previous.vectors[[previous.id_rows[i] for i in ids]]))
+            version.add_article(
+                article, digest, groups[article.id], ids, [Passage(*r[1:]) for r in rows], article_signature
+            )
+            new_ids.append(np.asarray(ids, dtype=np.int64))
+            new_vectors.append(np.asarray(reuse.vectors[[reuse.id_rows[i] for i in ids]]))
             summary.reused_articles += 1
-            summary.passages += len(ids)
             continue
         passages = chunk_text(article.text, embedder.count_tokens, params)
         ids = list(range(next_id, next_id + len(passages)))
         next_id += len(passages)
-        version.add_article(article, digest, groups[article.id], ids, passages)
-        pending.append((article, passages, ids))
+        version.add_article(article, digest, groups[article.id], ids, passages, article_signature)
+        to_embed.append((article, passages, ids))
         summary.embedded_ids.append(article.id)
+    stage.update(len(articles) - len(pending))
     stage.close()
-    summary.removed_articles = len(set(old_hashes) - {a.id for a in articles})
 
-    texts = [embed_text(_short_title(a.title, embedder), p.text) for a, ps, _ in pending for p in ps]
+    texts = [embed_text(_short_title(a.title, embedder), p.text) for a, ps, _ in to_embed for p in ps]
     with progress.stage("embed", total=len(texts), unit="passages") as stage:
         if texts:
             fault_point("embed")
-            all_vectors.append(_embed(embedder, texts, batch_size, stage.update))
-        all_ids.append(np.asarray([i for _, _, ids in pending for i in ids], dtype=np.int64))
-    summary.embedded_articles = len(pending)
+            new_vectors.append(_embed(embedder, texts, batch_size, stage.update))
+        new_ids.append(np.asarray([i for _, _, ids in to_embed for i in ids], dtype=np.int64))
+    summary.embedded_articles = len(to_embed)
     summary.embedded_passages = len(texts)
-    summary.passages += len(texts)
 
-    vectors = np.concatenate(all_vectors) if all_vectors else np.zeros((0, embedder.dim), dtype=np.float32)
-    ids = np.concatenate(all_ids) if all_ids else np.zeros(0, dtype=np.int64)
-    with progress.stage("tones", total=len(articles), unit="articles") as stage:
-        tones = ToneModel()
-        tones.learn_corpus(text for a in articles for text in (a.title, a.text))
-        stage.update(len(articles))
+    vectors = np.concatenate(new_vectors) if new_vectors else np.zeros((0, embedder.dim), dtype=np.float32)
+    ids = np.concatenate(new_ids) if new_ids else np.zeros(0, dtype=np.int64)
+    with progress.stage("tones", total=len(pending) + len(gone_articles), unit="articles") as stage:
+        if base:  # counts add and subtract: only what changed is read
+            tones = ToneModel.load(base.snapshot.version_dir / RESTORE_FILE, prior=False)
+            tones.learn(text for a in pending for text in (a.title, a.text))
+            tones.forget(text for a in gone_articles for text in (a.title, a.text))
+        else:
+            tones = ToneModel()
+            tones.learn_corpus(text for a in pending for text in (a.title, a.text))
+        stage.update(len(pending) + len(gone_articles))
     version.finish(vectors, ids, tones, recipe(embedder, params), next_id, progress, posted.fingerprint)
+    summary.articles, summary.passages = version.counts
     return summary
+
+
+def _articles_of(store: SegmentedStore, doc_ids: set[str]) -> list[Article]:
+    """The indexed articles with these ids, as stored (what the tone counts learnt from them)."""
+    found = []
+    for doc_id in sorted(doc_ids):
+        row = store.article(doc_id)
+        if row is not None:
+            found.append(Article(id=doc_id, title=row["title"], text=row["text"]))
+    return found
+
+
+def _known_signatures(base: _Base, gone: set[str]) -> tuple[list[str], np.ndarray, dict[str, str]]:
+    """The live indexed articles' ids, near-duplicate signatures and groups: what new articles are compared to."""
+    ids: list[str] = []
+    matrices: list[np.ndarray] = []
+    for segment in base.snapshot.segments:
+        dead = base.snapshot.dead.get(segment.name, frozenset()) | gone
+        doc_ids, matrix = read_signatures(segment)
+        keep = [i for i, d in enumerate(doc_ids) if d not in dead]
+        ids.extend(doc_ids[i] for i in keep)
+        if len(keep):
+            matrices.append(matrix[keep])
+    groups = {doc_id: group for doc_id, _, _, group in base.store.live_articles()}
+    return ids, (np.concatenate(matrices) if matrices else np.zeros((0, 0), dtype=np.uint64)), groups
 
 
 def _embed(embedder: Embedder, texts: list[str], batch_size: int, done: Callable[[int], None]) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -54,7 +54,23 @@ def _find(parent: list[int], i: int) -> int:
 
 def duplicate_groups(articles: Sequence[Article]) -> dict[str, str]:
     """Map each article id to its group's canonical id (itself when it has no copy)."""
-    sigs = [signature(a.text) for a in articles]
+    return assign_groups(articles, [signature(a.text) for a in articles])
+
+
+def assign_groups(
+    articles: Sequence[Article],
+    sigs: Sequence[np.ndarray],
+    known_ids: Sequence[str] = (),
+    known_sigs: np.ndarray | None = None,
+    known_groups: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Groups of new `articles` (with their signatures), among themselves and with articles already indexed.
+
+    Only the new articles are compared (LSH buckets of the new ones; the known signatures are looked up in
+    them band by band, vectorised), so an update costs what it adds. A new article that copies an indexed
+    one joins that one's group (`known_groups`), whose canonical article stays; indexed articles keep
+    their groups.
+    """
     rows = NUM_HASHES // BANDS
     buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
     for i, sig in enumerate(sigs):
@@ -66,12 +82,35 @@ def duplicate_groups(articles: Sequence[Article]) -> dict[str, str]:
             i = members[0]
             if _find(parent, i) != _find(parent, j) and np.mean(sigs[i] == sigs[j]) >= THRESHOLD:
                 parent[_find(parent, j)] = _find(parent, i)
+    joined: dict[int, str] = {}  # root of new articles -> the indexed group they copy
+    if known_sigs is not None and len(known_sigs) and len(articles):
+        for k, i in _known_candidates(known_sigs, sigs, buckets):
+            root = _find(parent, i)
+            if root not in joined and np.mean(known_sigs[k] == sigs[i]) >= THRESHOLD:
+                joined[root] = (known_groups or {}).get(known_ids[k], known_ids[k])
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(articles)):
         groups[_find(parent, i)].append(i)
     canonical: dict[str, str] = {}
-    for members in groups.values():
-        first = min(members, key=lambda m: (articles[m].published or "9999", m))
+    for root, members in groups.items():
+        first = articles[min(members, key=lambda m: (articles[m].published or "9999", m))].id
         for m in members:
-            canonical[articles[m].id] = articles[first].id
+            canonical[articles[m].id] = joined.get(root, first)
     return canonical
+
+
+def _known_candidates(
+    known_sigs: np.ndarray, sigs: Sequence[np.ndarray], buckets: dict[tuple[int, bytes], list[int]]
+) -> list[tuple[int, int]]:
+    """(indexed row, new article) pairs sharing a band, in indexed-row order."""
+    rows = NUM_HASHES // BANDS
+    pairs: list[tuple[int, int]] = []
+    for band in range(BANDS):
+        keys = np.ascontiguousarray(known_sigs[:, band * rows : (band + 1) * rows])
+        new_keys = {key for b, key in buckets if b == band}
+        wanted = np.asarray([np.frombuffer(key, dtype=np.uint64) for key in new_keys])
+        hits = np.flatnonzero(np.isin(keys[:, 0], wanted[:, 0]))  # a cheap first filter on one row of the band
+        for k in hits:
+            for i in buckets.get((band, keys[k].tobytes()), ()):
+                pairs.append((int(k), i))
+    return sorted(set(pairs))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.format.store import Store
+from indexer.format.store import SegmentedStore
 
 UNDATED = 0  # date_key of an article that states no date
 
@@ -29,8 +29,8 @@ class Catalog:
     date_key: np.ndarray  # per article: yyyymmdd, UNDATED for none
 
     @classmethod
-    def load(cls, store: Store) -> Catalog:
-        rows = store.conn.execute("SELECT doc_id, source, published, dup_group FROM articles ORDER BY doc_id")
+    def load(cls, store: SegmentedStore) -> Catalog:
+        rows = sorted(store.live_articles())
         doc_ids, source_names, dates, groups = [], [], [], []
         for doc_id, source, published, group in rows:
             doc_ids.append(doc_id)
@@ -47,7 +47,7 @@ class Catalog:
         for article, group in enumerate(groups):
             if doc_ids[article] == group or canonical[group_number[group]] < 0:
                 canonical[group_number[group]] = article
-        passages = store.conn.execute("SELECT id, doc_id FROM passages ORDER BY id").fetchall()
+        passages = sorted(store.live_passages())
         return cls(
             passage_ids=np.fromiter((p for p, _ in passages), dtype=np.int64, count=len(passages)),
             article_of=np.fromiter((number[d] for _, d in passages), dtype=np.int32, count=len(passages)),

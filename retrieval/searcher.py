@@ -17,7 +17,8 @@ import numpy as np
 
 from indexer.format import ann, layout
 from indexer.format.lexical import LexicalIndex
-from indexer.format.store import STORE_FILE, PassageRow, Store
+from indexer.format.segments import Snapshot
+from indexer.format.store import PassageRow, SegmentedStore
 from models.embedder import Embedder, backend_of
 from retrieval.answers import answer_and_snippet
 from retrieval.catalog import Catalog
@@ -110,9 +111,11 @@ class Searcher:
         self.embedder = embedder or _load_embedder(self.manifest, model, settings)
         _check_model(self.manifest, self.embedder, self.index_dir)
         self._encode_query = _lru_cached(self.embedder.encode_query, settings.query_cache)
-        self.index = ann.open_vector_index(self.version_dir)
-        self.store = Store(self.version_dir / STORE_FILE)
-        self.lexical = LexicalIndex(self.version_dir)
+        snapshot = Snapshot.open(self.version_dir, self.manifest)  # the segments and deletions of this version
+        self.store = snapshot.store()
+        deleted = self.store.deleted_ids()
+        self.index = ann.SegmentedVectorIndex(snapshot.segments, deleted)
+        self.lexical = LexicalIndex(snapshot.segments, deleted)
         self.tones = ToneModel.load(self.version_dir / RESTORE_FILE)
         self.spelling = SpellingCorrector(self.lexical.vocab, self.lexical.document_frequency, self.tones.forms)
         self.catalog = Catalog.load(self.store)
@@ -449,7 +452,9 @@ def _group_by_article(
     return list(hits.values())
 
 
-def _cached_filter_lookup(store: Store) -> Callable[[str | None, str | None, str | None, str | None], np.ndarray]:
+def _cached_filter_lookup(
+    store: SegmentedStore,
+) -> Callable[[str | None, str | None, str | None, str | None], np.ndarray]:
     """The store's filter lookup behind an LRU cache of FILTER_CACHE filters (a closure over the store, not
     the Searcher, so a Searcher replaced by a reload is freed as soon as its last request ends)."""
 

@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from indexer.format.store import Store
+from indexer.format.store import SegmentedStore
 from retrieval.catalog import UNDATED, Catalog
 from tracuu.text.timewords import Period, interpret_time, mentions
 
@@ -45,7 +45,7 @@ def _key(day: date) -> int:
 class TimePreference:
     """Reads a query's time words against one index version and puts that period's passages first."""
 
-    def __init__(self, catalog: Catalog, store: Store) -> None:
+    def __init__(self, catalog: Catalog, store: SegmentedStore) -> None:
         self._catalog = catalog
         self._store = store
         newest = int(catalog.date_key.max()) if len(catalog.date_key) else UNDATED

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from indexer.format.store import Store
+from indexer.format.store import SegmentedStore
 from retrieval.contract import MAX_OFFSET, PageParams, QueryError, SearchResult
 
 _ENV = Environment(loader=PackageLoader("search_api", "templates"), autoescape=select_autoescape(default=True))
@@ -412,18 +412,15 @@ _OVERVIEWS_LOCK = threading.Lock()
 _OVERVIEWS_KEPT = 4
 
 
-def index_overview(store: Store, version_key: str) -> Overview:
+def index_overview(store: SegmentedStore, version_key: str) -> Overview:
     """Articles, passages, sources and dates of an index version: a few aggregate queries, once per version."""
     with _OVERVIEWS_LOCK:
         cached = _OVERVIEWS.get(version_key)
     if cached is not None:
         return cached
-    articles, sources, first, last, undated = store.conn.execute(
-        "SELECT COUNT(*), COUNT(DISTINCT source), MIN(published), MAX(published), "
-        "COALESCE(SUM(published IS NULL), 0) FROM articles"
-    ).fetchone()
-    passages = store.conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
-    overview = Overview(articles, passages, sources, store.sources()[:5], first, last, undated)
+    articles, passages = store.counts()
+    sources, first, last, undated = store.overview()
+    overview = Overview(articles, passages, len(sources), store.sources()[:5], first, last, undated)
     with _OVERVIEWS_LOCK:
         while len(_OVERVIEWS) >= _OVERVIEWS_KEPT:
             _OVERVIEWS.pop(next(iter(_OVERVIEWS)))

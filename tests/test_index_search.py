@@ -9,6 +9,7 @@ import pytest
 from searching import search
 
 from indexer.format import layout
+from indexer.format.segments import version_vectors
 
 SAMPLE_QUESTIONS = Path(__file__).parent.parent / "eval" / "sample"
 
@@ -155,7 +156,7 @@ def test_hybrid_reranks_with_the_query_moved_towards_the_first_fused_passage(sam
     first_fused = convex_fusion([dense, lexical], weights, "spread", FUSION_DEPTH)
     assert [(c.id, c.score) for c in plain._rank(query, "hybrid", depth, None)[0]] == first_fused[:depth]
 
-    vectors, ids = ann.load_vectors(layout.current_version(sample_index))
+    vectors, ids = version_vectors(layout.current_version(sample_index))
     row = {int(i): n for n, i in enumerate(ids)}
     moved = embedder.encode_query(query) + 0.5 * vectors[row[first_fused[0][0]]]
     moved /= np.linalg.norm(moved)

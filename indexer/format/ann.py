@@ -36,6 +36,7 @@ import os
 import threading
 import weakref
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -148,6 +149,73 @@ def open_vector_index(version_dir: Path) -> VectorIndex:
     if reader is None:
         raise ValueError(f"{version_dir}: unknown index type {meta['type']!r}")
     return reader(version_dir, meta)
+
+
+class SegmentedVectorIndex:
+    """The vector indexes of a version's segments searched as one (the `VectorIndex` protocol).
+
+    Each segment is searched for the k best (its deleted passages filtered inside the search, as filters are)
+    and the lists are merged by score. Scores are exact cosines in every index type, so the merged top k is
+    the one a single index over the live passages gives (identical for exact segments).
+    """
+
+    def __init__(self, segment_dirs: Sequence[Path], deleted: np.ndarray | None = None) -> None:
+        self.parts = [open_vector_index(d) for d in segment_dirs]
+        deleted = np.zeros(0, dtype=np.int64) if deleted is None else np.asarray(deleted, dtype=np.int64)
+        # per segment: its live passage ids when some were deleted (None: all live), sorted
+        self.live: list[np.ndarray | None] = []
+        for part in self.parts:
+            gone = np.intersect1d(part.ids, deleted) if len(deleted) else deleted
+            self.live.append(np.setdiff1d(part.ids, gone) if len(gone) else None)
+        self.ntotal = sum(
+            p.ntotal if live is None else len(live) for p, live in zip(self.parts, self.live, strict=True)
+        )
+        self.dim = next((p.dim for p in self.parts if p.ntotal), self.parts[0].dim if self.parts else 0)
+        types = sorted({p.index_type for p in self.parts if p.ntotal})
+        self.index_type = types[0] if len(types) == 1 else "+".join(types) if types else FLAT
+
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        found: list[tuple[np.ndarray, np.ndarray]] = []
+        for part, live in zip(self.parts, self.live, strict=True):
+            within = live
+            if allowed is not None:
+                within = np.intersect1d(part.ids if live is None else live, allowed)
+            if part.ntotal == 0 or (within is not None and len(within) == 0):
+                continue
+            depth = min(k, part.ntotal if within is None else len(within))
+            found.append(part.search(queries, depth, allowed=within))
+        scores = np.full((queries.shape[0], k), -np.inf, dtype=np.float32)
+        labels = np.full((queries.shape[0], k), -1, dtype=np.int64)
+        if k <= 0 or not found:
+            return scores, labels
+        all_scores = np.concatenate([s for s, _ in found], axis=1)
+        all_ids = np.concatenate([i for _, i in found], axis=1)
+        for qi in range(queries.shape[0]):
+            valid = all_ids[qi] >= 0
+            s, i = all_scores[qi][valid], all_ids[qi][valid]
+            order = np.lexsort((i, -s))[:k]
+            scores[qi, : len(order)] = s[order]
+            labels[qi, : len(order)] = i[order]
+        return scores, labels
+
+    def vectors_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.asarray(ids, dtype=np.int64)
+        pairs = []
+        for part, live in zip(self.parts, self.live, strict=True):
+            wanted = ids if live is None else np.intersect1d(ids, live)
+            if part.ntotal and len(wanted):
+                pairs.append(part.vectors_of(wanted))
+        if not pairs:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.dim), dtype=np.float32)
+        found = np.concatenate([f for f, _ in pairs])
+        matrix = np.concatenate([m for _, m in pairs])
+        order = np.argsort(found, kind="stable")
+        return found[order], matrix[order]
+
+    def close(self) -> None:
+        for part in self.parts:
+            part.close()
 
 
 class _IdRows(ABC):

@@ -25,7 +25,7 @@ from typing import Any
 
 from indexer.format.faults import fault_point
 
-FORMAT_VERSION = 2  # of a version directory's files; readers refuse other formats
+FORMAT_VERSION = 3  # of a version directory's files; readers refuse other formats
 CURRENT = "current"
 MANIFEST = "manifest.json"
 VERSION_PREFIX = "v-"

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from indexer.format.records import Article, Passage
 
 STORE_FILE = "store.sqlite"
@@ -144,6 +146,9 @@ class Store:
     def article_hashes(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT doc_id, content_hash FROM articles"))
 
+    def has_article(self, doc_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM articles WHERE doc_id=?", (doc_id,)).fetchone() is not None
+
     def passage_ids_of(self, doc_id: str) -> list[int]:
         return [r[0] for r in self.conn.execute("SELECT id FROM passages WHERE doc_id=? ORDER BY chunk_no", (doc_id,))]
 
@@ -237,3 +242,147 @@ def text_from_passages(passages: Iterable[tuple[int, int, str]]) -> str:
             text += filler * (start - len(text))
         text = text[:start] + passage
     return text
+
+
+class SegmentedStore:
+    """The stores of a version's segments read as one (`Store`'s reading methods), without the articles
+    deleted since each segment was written (`dead`: segment directory name -> doc_ids).
+
+    An article is live in at most one segment: a changed article is deleted from its old segment and
+    written into a new one. Passage ids never repeat across segments.
+    """
+
+    def __init__(self, segment_dirs: Sequence[Path], dead: dict[str, frozenset[str]] | None = None) -> None:
+        dead = dead or {}
+        self.parts: list[_Part] = []
+        for directory in segment_dirs:
+            store = Store(directory / STORE_FILE)
+            docs = dead.get(directory.name, frozenset())
+            ids = frozenset(i for d in docs for i in store.passage_ids_of(d))
+            self.parts.append(_Part(store, docs, ids))
+
+    def close(self) -> None:
+        for part in self.parts:
+            part.store.close()
+
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        wanted = [int(i) for i in ids]
+        found: dict[int, PassageRow] = {}
+        for part in self.parts:
+            if len(found) == len(wanted):
+                break
+            rows = part.store.passages(i for i in wanted if i not in found and i not in part.dead_ids)
+            found.update(rows)
+        return found
+
+    def copies(self, groups: Iterable[str]) -> dict[str, list[tuple[str, str | None, str | None]]]:
+        """(doc_id, source, published) of every live member of the given duplicate groups, oldest first."""
+        group_list = list(set(groups))
+        members: dict[str, list[tuple[str, str | None, str | None]]] = {}
+        for part in self.parts:
+            for group, found in part.store.copies(group_list).items():
+                members.setdefault(group, []).extend(m for m in found if m[0] not in part.dead)
+        for found in members.values():
+            found.sort(key=lambda m: (m[2] is not None, m[2] or "", m[0]))  # as SQLite orders: no date first
+        return {group: found for group, found in members.items() if found}
+
+    def located_hashes(self) -> dict[str, tuple[int, str]]:
+        """Each live article's (segment position, content hash)."""
+        return {
+            doc_id: (position, digest)
+            for position, part in enumerate(self.parts)
+            for doc_id, digest in part.store.article_hashes().items()
+            if doc_id not in part.dead
+        }
+
+    def article_hashes(self) -> dict[str, str]:
+        return {doc_id: digest for doc_id, (_, digest) in self.located_hashes().items()}
+
+    def _holder(self, doc_id: str) -> Store | None:
+        for part in self.parts:
+            if doc_id not in part.dead and part.store.has_article(doc_id):
+                return part.store
+        return None
+
+    def passage_ids_of(self, doc_id: str) -> list[int]:
+        store = self._holder(doc_id)
+        return store.passage_ids_of(doc_id) if store else []
+
+    def article(self, doc_id: str) -> dict[str, Any] | None:
+        store = self._holder(doc_id)
+        return store.article(doc_id) if store else None
+
+    def articles(self) -> Iterator[Article]:
+        for part in self.parts:
+            yield from (a for a in part.store.articles() if a.id not in part.dead)
+
+    def passages_of(self, doc_id: str) -> list[tuple[int, int, str, int, int]]:
+        store = self._holder(doc_id)
+        return store.passages_of(doc_id) if store else []
+
+    def filtered_ids(
+        self,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        lang: str | None = None,
+    ) -> list[int]:
+        ids: list[int] = []
+        for part in self.parts:
+            found = part.store.filtered_ids(source, date_from, date_to, lang)
+            ids.extend(i for i in found if i not in part.dead_ids) if part.dead_ids else ids.extend(found)
+        return sorted(ids)
+
+    def deleted_ids(self) -> np.ndarray:
+        """Every deleted passage id (sorted): never searched, never counted."""
+        return np.asarray(sorted(i for part in self.parts for i in part.dead_ids), dtype=np.int64)
+
+    def live_articles(self) -> Iterator[tuple[str, str | None, str | None, str]]:
+        """(doc_id, source, published, dup_group) of every live article."""
+        for part in self.parts:
+            rows = part.store.conn.execute("SELECT doc_id, source, published, dup_group FROM articles")
+            yield from (row for row in rows if row[0] not in part.dead)
+
+    def live_passages(self) -> Iterator[tuple[int, str]]:
+        """(passage id, doc_id) of every live passage."""
+        for part in self.parts:
+            rows = part.store.conn.execute("SELECT id, doc_id FROM passages")
+            yield from (row for row in rows if row[1] not in part.dead)
+
+    def sources(self) -> list[tuple[str, int]]:
+        """(source, articles) most first."""
+        counts: dict[str, int] = {}
+        for _, source, _, _ in self.live_articles():
+            if source is not None:
+                counts[source] = counts.get(source, 0) + 1
+        return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+
+    def counts(self) -> tuple[int, int]:
+        totals = [part.store.counts() for part in self.parts]
+        articles = sum(a for a, _ in totals) - sum(len(part.dead) for part in self.parts)
+        return articles, sum(p for _, p in totals) - sum(len(part.dead_ids) for part in self.parts)
+
+    def overview(self) -> tuple[set[str], str | None, str | None, int]:
+        """Distinct sources, the first and last publication dates, and undated articles, over live articles."""
+        sources: set[str] = set()
+        dates: list[str] = []
+        undated = 0
+        for part in self.parts:
+            marks = ",".join("?" * len(part.dead))
+            live = f"WHERE doc_id NOT IN ({marks})" if part.dead else ""
+            args = sorted(part.dead)
+            sources.update(r[0] for r in part.store.conn.execute(f"SELECT DISTINCT source FROM articles {live}", args))
+            first, last, missing = part.store.conn.execute(
+                f"SELECT MIN(published), MAX(published), COALESCE(SUM(published IS NULL), 0) FROM articles {live}", args
+            ).fetchone()
+            dates.extend(d for d in (first, last) if d)
+            undated += missing
+        sources.discard(None)  # type: ignore[arg-type]
+        return sources, min(dates, default=None), max(dates, default=None), undated
+
+
+@dataclass(frozen=True)
+class _Part:
+    store: Store
+    dead: frozenset[str]  # its articles deleted since it was written
+    dead_ids: frozenset[int]  # their passage ids

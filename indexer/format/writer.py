@@ -16,7 +16,6 @@ import contextlib
 import shutil
 import sqlite3
 import time
-from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +23,21 @@ from typing import Any
 
 import numpy as np
 
-from indexer.format import ann, layout
+from indexer.format import layout
 from indexer.format.faults import fault_point
-from indexer.format.lexical import build_lexical
 from indexer.format.records import Article, Passage
-from indexer.format.store import STORE_FILE, StoreWriter
+from indexer.format.segments import (
+    DELETED_FILE,
+    MAX_SEGMENTS,
+    SegmentWriter,
+    Snapshot,
+    link_segment,
+    merge_segments,
+    plan_merge,
+    segment_info,
+    segment_name,
+)
+from indexer.format.store import SegmentedStore
 from indexer.progress import Progress
 from tracuu.system import library_versions
 from tracuu.text.normalise import NORMALISATION_NAME
@@ -50,28 +59,55 @@ class Recipe:
 
 
 class VersionWriter:
-    """The files of one new version, written into its temporary directory (see `write_version`)."""
+    """The files of one new version, written into its temporary directory (see `write_version`).
+
+    A version is segments (indexer.format.segments): those of the version before, hard-linked (`keep`), with
+    the articles deleted since (`delete`), plus one new segment for the articles added now (`add_article`).
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.articles = 0
+        self.articles = 0  # added to the new segment
         self.timings: dict[str, float] = {}  # seconds spent writing "vectors" (with the ANN index), "lexical"
         self.index_type: str | None = None
         self.published: Path | None = None
-        self._store = StoreWriter(directory / STORE_FILE)
-        self._lexical_ids = array("q")  # 8 bytes a passage, not a Python int each
-        self._lexical_texts: list[tuple[str, str]] = []
+        self.merged: list[str] = []  # segments merged away by this version
+        self._segments: list[dict[str, Any]] = []  # segment.json of each, in search order
+        self._dead: dict[str, set[str]] = {}
+        self._next_segment = 0
+        self._new: SegmentWriter | None = None
         self._finished = False
+        self.counts = (0, 0)  # live articles and passages of the version, once finished
+
+    def keep(self, previous: Snapshot) -> None:
+        """Start from the segments and deletions of `previous` (hard links, nothing copied)."""
+        for segment in previous.segments:
+            link_segment(segment, self.directory / segment.name)
+            self._segments.append(segment_info(segment))
+            self._dead[segment.name] = set(previous.dead.get(segment.name, ()))
+        self._next_segment = int(previous.manifest.get("next_segment", len(previous.segments)))
+
+    def delete(self, segment: str, doc_id: str) -> None:
+        """The article `doc_id` of a kept segment is gone (deleted, or replaced by a newer copy)."""
+        self._dead.setdefault(segment, set()).add(doc_id)
+
+    def _segment(self) -> SegmentWriter:
+        if self._new is None:
+            self._new = SegmentWriter(self.directory / segment_name(self._next_segment))
+            self._next_segment += 1
+        return self._new
 
     def add_article(
-        self, article: Article, content_hash: str, dup_group: str, ids: Sequence[int], passages: Sequence[Passage]
+        self,
+        article: Article,
+        content_hash: str,
+        dup_group: str,
+        ids: Sequence[int],
+        passages: Sequence[Passage],
+        signature: np.ndarray | None = None,
     ) -> None:
-        """Store an article and its passages under their passage ids (BM25 indexes them in this order)."""
-        self._store.add_article(article, content_hash, dup_group)
-        fault_point("store", self.directory / STORE_FILE)
-        self._store.add_passages(article.id, ids, passages)
-        self._lexical_ids.extend(ids)
-        self._lexical_texts.extend((article.title, p.text) for p in passages)
+        """Store an article and its passages in the new segment under their passage ids."""
+        self._segment().add_article(article, content_hash, dup_group, ids, passages, signature)
         self.articles += 1
 
     def finish(
@@ -83,24 +119,29 @@ class VersionWriter:
         next_id: int,
         progress: Progress | None = None,
         posted: str | None = None,
+        max_segments: int = MAX_SEGMENTS,
     ) -> None:
-        """Write the passages' vectors (any order; ids as given to add_article), the indexes, and last the manifest.
+        """Write the new segment (the vectors of the added passages, any order), merge segments when there are
+        more than `max_segments`, then the tone model and last the manifest.
 
         `posted`: the fingerprint of the posted articles this version includes (indexer.posted).
         """
         progress = progress or Progress()  # silent, still timed
-        self._store.close()
-        with progress.stage("vectors", total=len(ids), unit="passages") as stage:
-            self.index_type = ann.write_vector_index(self.directory, vectors, ids)
-            stage.update(len(ids))
-        self.timings["vectors"] = progress.timings["vectors"]
-        fault_point("faiss", self.directory / ann.INDEX_FILE)
-        with progress.stage("lexical", total=len(self._lexical_ids), unit="passages") as stage:
-            build_lexical(self.directory, self._lexical_ids, self._lexical_texts)
-            stage.update(len(self._lexical_ids))
-        self.timings["lexical"] = progress.timings["lexical"]
-        self._lexical_texts = []
+        if self._new is not None or not self._segments:  # an empty index still has one (empty) segment
+            segment = self._segment()
+            self._segments.append(segment.finish(vectors, ids, progress))
+            self.index_type = segment.index_type
+        self.timings.update((k, progress.timings.get(k, 0.0)) for k in ("vectors", "lexical"))
+        self._merge(max_segments, progress)
         tones.save(self.directory / RESTORE_FILE)
+        dead = {name: sorted(docs) for name, docs in self._dead.items() if docs}
+        layout.write_json_atomic(self.directory / DELETED_FILE, dead)
+        store = SegmentedStore([self.directory / s["name"] for s in self._segments], self.frozen_dead())
+        try:
+            articles, passages = self.counts = store.counts()
+        finally:
+            store.close()
+        largest = max(self._segments, key=lambda s: s["passages"])
         manifest = {
             "format_version": layout.FORMAT_VERSION,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -108,11 +149,13 @@ class VersionWriter:
             "dimension": recipe.dimension,
             "normalised_vectors": True,
             "metric": "inner_product",
-            "index_type": self.index_type,
+            "index_type": largest["index_type"],
             "text_normalisation": NORMALISATION_NAME,
             "chunking": recipe.chunking,
             "title_token_budget": recipe.title_token_budget,
-            "counts": {"articles": self.articles, "passages": len(ids), "next_id": next_id},
+            "counts": {"articles": articles, "passages": passages, "next_id": next_id},
+            "segments": self._segments,
+            "next_segment": self._next_segment,
             "libraries": library_versions(*LIBRARIES),
         }
         if posted is not None:
@@ -122,9 +165,42 @@ class VersionWriter:
         fault_point("manifest", self.directory)
         self._finished = True
 
+    def frozen_dead(self) -> dict[str, frozenset[str]]:
+        return {name: frozenset(docs) for name, docs in self._dead.items() if docs}
+
+    def _merge(self, max_segments: int, progress: Progress) -> None:
+        """Merge segments until at most `max_segments` remain (segments.plan_merge), dropping deleted articles."""
+        while True:
+            live = self._live_passages()
+            positions = plan_merge(live, max_segments)
+            if not positions:
+                return
+            sources = [self.directory / self._segments[p]["name"] for p in positions]
+            target = self.directory / segment_name(self._next_segment)
+            self._next_segment += 1
+            with progress.stage("merge", total=sum(live[p] for p in positions), unit="passages") as stage:
+                fault_point("merge", target)
+                info = merge_segments(target, sources, self.frozen_dead())
+                stage.update(info["passages"])
+            for source in sources:
+                shutil.rmtree(source)  # this version's links only: earlier versions keep their files
+                self._dead.pop(source.name, None)
+                self.merged.append(source.name)
+            first = positions[0]
+            self._segments = [s for p, s in enumerate(self._segments) if p not in positions]
+            self._segments.insert(first, info)
+
+    def _live_passages(self) -> list[int]:
+        store = SegmentedStore([self.directory / s["name"] for s in self._segments], self.frozen_dead())
+        try:
+            return [s["passages"] - len(part.dead_ids) for s, part in zip(self._segments, store.parts, strict=True)]
+        finally:
+            store.close()
+
     def _abandon(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            self._store.conn.close()  # uncommitted rows go with the directory
+        if self._new is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._new.abandon()  # uncommitted rows go with the directory
 
 
 @contextlib.contextmanager

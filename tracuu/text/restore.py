@@ -173,6 +173,19 @@ class ToneModel:
                     self.bigrams[(syl, syllables[i + 1])] += weight
                     self.left_counts[syl] += weight
 
+    def forget(self, texts: Iterable[str]) -> None:
+        """Take back what `learn(texts)` counted (articles deleted from the index): counts add and subtract, so
+        an index updated article by article has the tables of one learnt from its articles at once."""
+        self.learn(texts, weight=-1)
+        for folded in [f for f, c in self.unigrams.items() if not +c]:
+            del self.unigrams[folded]
+        for counts in self.unigrams.values():
+            for marked in [m for m, n in counts.items() if n <= 0]:
+                del counts[marked]
+        for table in (self.bigrams, self.left_counts):
+            for key in [k for k, n in table.items() if n <= 0]:
+                del table[key]
+
     def learn_corpus(self, texts: Iterable[str]) -> None:
         """The corpus itself, plus the question phrases that queries add to it."""
         self.learn(texts)
