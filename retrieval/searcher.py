@@ -112,7 +112,7 @@ class Searcher:
         self._encode_query = _lru_cached(self.embedder.encode_query, settings.query_cache)
         self.index = ann.open_vector_index(self.version_dir)
         self.store = Store(self.version_dir / STORE_FILE)
-        self.lexical = LexicalIndex(self.version_dir)
+        self.lexical = LexicalIndex([self.version_dir])
         self.tones = ToneModel.load(self.version_dir / RESTORE_FILE)
         self.spelling = SpellingCorrector(self.lexical.vocab, self.lexical.document_frequency, self.tones.forms)
         self.catalog = Catalog.load(self.store)
