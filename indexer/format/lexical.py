@@ -220,18 +220,11 @@ class _Segment:
         self.row_ids = np.load(path / ROW_IDS)
         self.vocab: dict[str, int] = json.loads((path / VOCAB).read_text(encoding="utf-8"))
         self.indptr = np.load(path / INDPTR)
-        self.indices = np.load(path / INDICES, mmap_mode="r")
-        self.freqs = np.load(path / FREQS, mmap_mode="r")
-        self.lengths = np.load(path / LENGTHS, mmap_mode="r")
+        # plain views of the memory maps: slicing a np.memmap costs more than the slice's arithmetic
+        self.indices = np.load(path / INDICES, mmap_mode="r").view(np.ndarray)
+        self.freqs = np.load(path / FREQS, mmap_mode="r").view(np.ndarray)
+        self.lengths = np.load(path / LENGTHS, mmap_mode="r").view(np.ndarray)
         self.live: np.ndarray | None = None  # whether each row is live; None: all are
-
-    def postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """(rows in this segment, term frequencies) of a token, or None when the segment lacks it."""
-        column = self.vocab.get(token)
-        if column is None:
-            return None
-        start, end = self.indptr[column], self.indptr[column + 1]
-        return self.indices[start:end], self.freqs[start:end]
 
     def frequency(self, token: str) -> int:
         """Live rows of this segment holding the token."""
@@ -321,17 +314,33 @@ class LexicalIndex:
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every row, 0 for deleted ones (a repeated token counts again, as in bm25s)."""
-        scores = np.zeros(self.n_rows, dtype=np.float32)
+        rows: list[np.ndarray] = []
+        freqs: list[np.ndarray] = []
+        weights: list[float] = []  # idf (times repeats) of each gathered column
         for token, repeats in Counter(tokens).items():
-            found = [(s, p) for s in self.segments if (p := s.postings(token)) is not None]
-            df = sum(s.frequency(token) for s, _ in found)
-            if not df:
-                continue
-            idf = repeats * math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
-            for segment, (rows, tf) in found:
-                if segment.offset:
-                    rows = rows + segment.offset
-                scores[rows] += np.float32(idf) * (tf / (tf + self.norm[rows]))  # a column lists each row once
+            df, first = 0, len(rows)
+            for segment in self.segments:
+                column = segment.vocab.get(token)
+                if column is None:
+                    continue
+                start, end = segment.indptr[column], segment.indptr[column + 1]
+                column_rows = segment.indices[start:end]
+                live = segment.live
+                df += int(end - start) if live is None else int(np.count_nonzero(live[column_rows]))
+                rows.append(column_rows + segment.offset if segment.offset else column_rows)
+                freqs.append(segment.freqs[start:end])
+            if df:
+                weights += [repeats * math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))] * (len(rows) - first)
+            else:
+                del rows[first:], freqs[first:]
+        if not rows:
+            return np.zeros(self.n_rows, dtype=np.float32)
+        row = np.concatenate(rows)
+        tf = np.concatenate(freqs)
+        idf = np.repeat(np.asarray(weights, dtype=np.float32), [len(r) for r in rows])
+        # a column lists each row once; columns of one query add up
+        scores = np.bincount(row, weights=idf * (tf / (tf + self.norm[row])), minlength=self.n_rows)
+        scores = scores.astype(np.float32)
         if len(self.deleted_rows):
             scores[self.deleted_rows] = 0.0
         return scores
