@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import weakref
+from collections.abc import Container
 from dataclasses import dataclass
 
 from indexer.format.lexical import LexicalIndex
@@ -90,7 +91,7 @@ def is_english(query: str) -> bool:
     return sum(is_vietnamese_syllable(w) for w in common) < VIETNAMESE_SHARE * len(common) or not common
 
 
-def _split_glued(word: str, vocab: dict[str, int]) -> str:
+def _split_glued(word: str, vocab: Container[str]) -> str:
     """A name glued from two Vietnamese syllables that the index knows as a pair, split: 'hanoi' -> 'ha noi'."""
     folded = fold(word)
     if is_vietnamese_syllable(folded):
@@ -124,9 +125,8 @@ class IdfTable:
     def idf(self, token: str) -> float | None:
         """BM25 idf of a token, or None when the index does not hold it."""
         if token not in self.cache:
-            column = self.lexical.vocab.get(token)
-            df = None if column is None else int(self.lexical.indptr[column + 1] - self.lexical.indptr[column])
-            self.cache[token] = None if df is None else math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+            df = self.lexical.document_frequency(token)
+            self.cache[token] = math.log(1 + (self.n - df + 0.5) / (df + 0.5)) if df else None
         return self.cache[token]
 
     def information(self, text: str) -> float:

@@ -35,12 +35,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
-
-import numpy as np
 
 from tracuu.text.normalise import fold, fold_word, has_marks, normalise
 from tracuu.text.stopwords import FOLDED_STOPWORDS, STOPWORDS
@@ -247,9 +245,10 @@ def highlight(text: str, query: str, *, rare: Callable[[str], bool] | None = Non
 class _Vocabulary(Protocol):
     """What `rarity` reads of an index's BM25 part (indexer.format.lexical.LexicalIndex)."""
 
-    vocab: dict[str, int]
+    vocab: Collection[str]
     n_docs: int
-    indptr: np.ndarray
+
+    def document_frequency(self, token: str) -> int: ...
 
 
 def rarity(
@@ -263,12 +262,11 @@ def rarity(
     """
     if lexical.n_docs < min_passages or not lexical.vocab:
         return None
-    vocab, indptr, limit = lexical.vocab, lexical.indptr, max_share * lexical.n_docs
+    frequency, limit = lexical.document_frequency, max_share * lexical.n_docs
 
     @lru_cache(maxsize=1 << 14)
     def rare(syllable: str) -> bool:
-        column = vocab.get(("w:" + syllable) if has_marks(syllable) else ("f:" + fold(syllable)))
-        return column is None or int(indptr[column + 1] - indptr[column]) <= limit
+        return frequency(("w:" + syllable) if has_marks(syllable) else ("f:" + fold(syllable))) <= limit
 
     return rare
 

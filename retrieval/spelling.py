@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable
 
 from tracuu.text.lang import detect_query_language
 from tracuu.text.normalise import fold, has_marks, normalise
@@ -63,7 +63,7 @@ class SpellingCorrector:
 
     def __init__(
         self,
-        vocab: Mapping[str, int],
+        vocab: Container[str],
         document_frequency: Callable[[str], int],
         marked_forms: MarkedForms = lambda folded: (),
     ) -> None:

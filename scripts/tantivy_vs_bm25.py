@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         hits = searcher.search(tantivy.Query.boolean_query(terms), DEPTH).hits
         return [searcher.doc(address)["pid"][0] for _, address in hits]
 
-    lexical = LexicalIndex(version)
+    lexical = LexicalIndex([version])
 
     def own_top(query: str) -> list[int]:
         return [pid for pid, _ in lexical.top(lexical.score_query(query), DEPTH)]

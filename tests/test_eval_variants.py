@@ -76,7 +76,7 @@ def test_eval_command_searches_keyword_queries_with_typos(
 
     monkeypatch.setattr(Searcher, "search", recording)
     questions = load_queries(SAMPLE / "queries.vi.jsonl") + load_queries(SAMPLE / "queries.en.jsonl")
-    lexical = LexicalIndex(layout.current_version(sample_index))
+    lexical = LexicalIndex([layout.current_version(sample_index)])
     rarity = word_frequency(lexical.document_frequency, lexical.n_docs)
     argv = ["eval", "--index", str(sample_index), "--qrels", str(SAMPLE / "qrels.tsv"), "--mode", "lexical"]
     for extra in (["--keywords", "3"], ["--keywords", "3", "--typos"]):

@@ -7,7 +7,6 @@ import html
 import itertools
 import re
 
-import numpy as np
 import pytest
 
 from retrieval.highlight import highlight, mark_ranges, marked_spans, query_terms, rarity
@@ -118,12 +117,15 @@ def test_rare_marks_a_syllable_of_a_longer_query_word() -> None:
 
 
 class FakeLexical:
-    """The parts of a LexicalIndex that `rarity` reads: token -> column, and the document frequencies."""
+    """The parts of a LexicalIndex that `rarity` reads: the vocabulary, and the document frequencies."""
 
     def __init__(self, doc_freq: dict[str, int], n_docs: int) -> None:
-        self.vocab = {token: i for i, token in enumerate(doc_freq)}
-        self.indptr = np.concatenate([[0], np.cumsum(list(doc_freq.values()))])
+        self.vocab = set(doc_freq)
+        self.doc_freq = doc_freq
         self.n_docs = n_docs
+
+    def document_frequency(self, token: str) -> int:
+        return self.doc_freq.get(token, 0)
 
 
 def test_rarity_from_document_frequencies() -> None:

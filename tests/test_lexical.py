@@ -1,7 +1,9 @@
-"""The streaming BM25 build scores exactly as bm25s's own index() does, across spooled blocks."""
+"""BM25 from term-frequency postings scored at query time: the streaming build scores exactly as bm25s's own
+index() does; segments with deleted passages, and their merge, score as one index of the live passages."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import bm25s
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 
 from indexer.format import lexical
-from indexer.format.lexical import LexicalIndex, build_lexical, passage_tokens
+from indexer.format.lexical import LexicalIndex, build_lexical, merge_lexical, passage_tokens
 from tracuu.text.tokens import query_tokens
 
 PASSAGES = [
@@ -21,14 +23,66 @@ PASSAGES = [
     ("Biển đảo", "Tuyên truyền chủ quyền biển đảo; Thái Bình Dương, đại dương."),
     ("Kinh tế", "Tổng thu ngân sách đạt 1.200 tỷ đồng, tăng trưởng kinh tế 8%."),
 ]
-QUERIES = ["kết nạp đảng viên mới", "ket nap dang vien", "đường", "duong", "nông thôn mới nông thôn", "ngân sách"]
+MORE = [
+    ("Y tế", "Trạm y tế xã đạt chuẩn quốc gia; tiêm chủng cho trẻ em đạt 98%."),
+    ("Nông nghiệp", "Nông dân trồng lúa và nuôi tôm; giá lúa tăng, đường giao thông nội đồng mới."),
+    ("Văn hóa", "Lễ hội truyền thống thu hút du khách; nhà văn hóa thôn được xây mới."),
+    ("Đảng viên", "Đảng viên gương mẫu, kết nạp thêm 15 đảng viên ở nông thôn."),
+    ("Du lịch biển", "Du lịch biển đảo phục hồi; khách đến bãi biển tăng mạnh."),
+]
+QUERIES = [
+    "kết nạp đảng viên mới",
+    "ket nap dang vien",
+    "đường",
+    "duong",
+    "nông thôn mới nông thôn",
+    "ngân sách",
+    "biển đảo du lịch",
+    "đạt chuẩn quốc gia",
+]
+UNIQUE = "w:ngân"  # only in PASSAGES[6]
 
 
-def reference_scores(query: str) -> np.ndarray:
+def reference_scores(passages: list[tuple[str, str]], query: str) -> np.ndarray:
     retriever = bm25s.BM25(k1=lexical.K1, b=lexical.B)
-    retriever.index([passage_tokens(t, x) for t, x in PASSAGES], show_progress=False)
+    retriever.index([passage_tokens(t, x) for t, x in passages], show_progress=False)
     tokens = [t for t in query_tokens(query) if t in retriever.vocab_dict]
-    return retriever.get_scores(tokens)
+    return retriever.get_scores(tokens) if tokens else np.zeros(len(passages))
+
+
+def segment(root: Path, name: str, ids: list[int], passages: list[tuple[str, str]]) -> Path:
+    directory = root / name
+    directory.mkdir()
+    build_lexical(directory, ids, passages)
+    return directory
+
+
+def by_id(index: LexicalIndex, scores: np.ndarray | None) -> dict[int, float]:
+    """Nonzero scores by passage id."""
+    if scores is None:
+        return {}
+    return {int(index.row_ids[r]): float(scores[r]) for r in np.flatnonzero(scores)}
+
+
+def assert_same_index(index: LexicalIndex, reference: LexicalIndex) -> None:
+    """The same passages, statistics and scores (per passage id, whatever the rows)."""
+    assert index.n_docs == reference.n_docs
+    assert set(index.vocab) == set(reference.vocab)
+    assert len(index.vocab) == len(reference.vocab)
+    for token in reference.vocab:
+        assert token in index.vocab
+        assert index.document_frequency(token) == reference.document_frequency(token), token
+    for query in QUERIES:
+        got, want = index.score_query(query), reference.score_query(query)
+        assert (got is None) == (want is None)
+        got_ids, want_ids = by_id(index, got), by_id(reference, want)
+        assert got_ids.keys() == want_ids.keys(), query
+        for pid, score in want_ids.items():
+            assert got_ids[pid] == pytest.approx(score, rel=1e-5, abs=1e-6), (query, pid)
+        np.testing.assert_array_equal(index.matching_ids(got), reference.matching_ids(want))
+        got_top, want_top = index.search(query, 5), reference.search(query, 5)
+        assert [pid for pid, _ in got_top] == [pid for pid, _ in want_top], query
+        np.testing.assert_allclose([s for _, s in got_top], [s for _, s in want_top], rtol=1e-5)
 
 
 @pytest.mark.parametrize("block", [2, 3, 1000])
@@ -36,23 +90,26 @@ def test_scores_match_bm25s_across_blocks(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(lexical, "BLOCK_PASSAGES", block)
     ids = [10 * i + 5 for i in range(len(PASSAGES))]
     build_lexical(tmp_path, ids, iter(PASSAGES))  # a one-shot iterator is enough
-    assert not (tmp_path / lexical.LEXICAL_DIR / ".spool").exists()
-    index = LexicalIndex(tmp_path)
+    out = tmp_path / lexical.LEXICAL_DIR
+    assert not (out / ".spool").exists()
+    lengths = np.load(out / lexical.LENGTHS)
+    np.testing.assert_array_equal(lengths, [len(passage_tokens(t, x)) for t, x in PASSAGES])
+    index = LexicalIndex([tmp_path])
+    assert index.n_docs == index.n_rows == len(PASSAGES)
     for query in QUERIES:
         tokens = [t for t in query_tokens(query) if t in index.vocab]
-        np.testing.assert_allclose(index.scores(tokens), reference_scores(query), rtol=1e-5, atol=1e-6)
+        expected = reference_scores(PASSAGES, query)
+        np.testing.assert_allclose(index.scores(tokens), expected, rtol=1e-5, atol=1e-6)
         found = index.search(query, 3)
-        assert found and found[0][0] == ids[int(np.argmax(reference_scores(query)))]
-    # bm25s itself reads the files
-    loaded = bm25s.BM25.load(str(tmp_path / lexical.LEXICAL_DIR), mmap=True)
-    tokens = [t for t in query_tokens(QUERIES[0]) if t in loaded.vocab_dict]
-    np.testing.assert_allclose(loaded.get_scores(tokens), reference_scores(QUERIES[0]), rtol=1e-5, atol=1e-6)
+        assert found and found[0][0] == ids[int(np.argmax(expected))]
+    tokens = query_tokens("nông thôn")
+    np.testing.assert_allclose(index.scores(tokens * 2), 2 * index.scores(tokens), rtol=1e-6)  # repeats count
 
 
 def test_filter_and_empty_index(tmp_path: Path) -> None:
     ids = [3, 1, 4, 0, 6, 2, 5]  # rows not in id order: the isin path
     build_lexical(tmp_path, ids, PASSAGES)
-    index = LexicalIndex(tmp_path)
+    index = LexicalIndex([tmp_path])
     best = index.search("đường giao thông", 3)[0][0]
     assert best == 6
     filtered = index.search("đường giao thông", 3, allowed=np.array([2, 99]))
@@ -60,18 +117,123 @@ def test_filter_and_empty_index(tmp_path: Path) -> None:
     assert index.search("đường", 3, allowed=np.array([], dtype=np.int64)) == []
     assert index.search("zzzz", 3) == []
     assert index.search("đường", 0) == []
-
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    build_lexical(empty, [], [])
-    assert LexicalIndex(empty).search("đường", 5) == []
+    with pytest.raises(TypeError):
+        LexicalIndex(tmp_path)  # type: ignore[arg-type]
 
 
 def test_sorted_ids_filter(tmp_path: Path) -> None:
     ids = list(range(100, 100 + len(PASSAGES)))
     build_lexical(tmp_path, ids, PASSAGES)
-    index = LexicalIndex(tmp_path)
+    index = LexicalIndex([tmp_path])
     assert index.sorted_ids
     assert index.rows_of(np.array([102, 5000, 100, 99])).tolist() == [2, 0]
     found = index.search("kết nạp đảng viên", 5, allowed=np.array([101]))
     assert [pid for pid, _ in found] == [101]
+
+
+def test_segments_with_deletions_score_as_one_index_of_the_live_passages(tmp_path: Path) -> None:
+    ids_a, ids_b = [10, 11, 12, 13, 14, 15, 16], [20, 21, 22, 23, 24]
+    a = segment(tmp_path, "a", ids_a, PASSAGES)
+    b = segment(tmp_path, "b", ids_b, MORE)
+    deleted = np.array([11, 16, 22])  # 16 holds UNIQUE
+    index = LexicalIndex([a, b], deleted)
+    live = [(pid, p) for pid, p in zip(ids_a + ids_b, PASSAGES + MORE, strict=True) if pid not in deleted]
+    reference = LexicalIndex([segment(tmp_path, "one", [pid for pid, _ in live], [p for _, p in live])])
+    assert (index.n_rows, index.n_docs) == (12, 9)
+    assert_same_index(index, reference)
+    assert UNIQUE in LexicalIndex([a, b]).vocab and UNIQUE not in index.vocab
+    assert index.document_frequency(UNIQUE) == 0
+    assert index.score_query("ngân sách") is None
+    assert index.scores([UNIQUE, "w:đường"]).tolist() == index.scores(["w:đường"]).tolist()
+    scores = index.scores(query_tokens("kết nạp đảng viên mới đường biển"))
+    assert not scores[index.rows_of(deleted)].any()  # deleted passages never match
+    assert not set(index.matching_ids(scores).tolist()) & set(deleted.tolist())
+    # and as bm25s scores the live passages
+    for query in QUERIES:
+        expected = dict(zip([pid for pid, _ in live], reference_scores([p for _, p in live], query), strict=True))
+        got = by_id(index, index.score_query(query))
+        for pid, score in expected.items():
+            assert got.get(pid, 0.0) == pytest.approx(score, rel=1e-5, abs=1e-6), (query, pid)
+    # a filter over live and deleted ids
+    found = index.search("kết nạp đảng viên", 5, allowed=np.array([11, 13, 23]))
+    assert [pid for pid, _ in found] == [23]
+
+
+@pytest.mark.parametrize("step", [3, 1 << 22])
+def test_merge_equals_build_of_the_kept_passages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: int) -> None:
+    monkeypatch.setattr(lexical, "MERGE_POSTINGS", step)
+    ids_a, ids_b = [10, 11, 12, 13, 14, 15, 16], [20, 21, 22, 23, 24]
+    a = segment(tmp_path, "a", ids_a, PASSAGES)
+    b = segment(tmp_path, "b", ids_b, MORE)
+    keep_a = np.array([1, 0, 1, 1, 0, 1, 0], dtype=bool)  # drops 16 and with it UNIQUE
+    keep_b = np.array([1, 1, 0, 1, 1], dtype=bool)
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    merge_lexical(merged, [(a, keep_a), (b, keep_b)])
+    kept = [(pid, p) for pid, p, k in zip(ids_a + ids_b, PASSAGES + MORE, [*keep_a, *keep_b], strict=True) if k]
+    built = segment(tmp_path, "built", [pid for pid, _ in kept], [p for _, p in kept])
+    out, want = merged / lexical.LEXICAL_DIR, built / lexical.LEXICAL_DIR
+    for name in (lexical.ROW_IDS, lexical.LENGTHS):
+        np.testing.assert_array_equal(np.load(out / name), np.load(want / name))
+    vocab = json.loads((out / lexical.VOCAB).read_text(encoding="utf-8"))
+    assert vocab.keys() == json.loads((want / lexical.VOCAB).read_text(encoding="utf-8")).keys()
+    assert UNIQUE not in vocab and sorted(vocab.values()) == list(range(len(vocab)))
+    indptr, indices = np.load(out / lexical.INDPTR), np.load(out / lexical.INDICES)
+    assert all(np.all(np.diff(indices[s:e]) > 0) for s, e in zip(indptr[:-1], indptr[1:], strict=True))
+    assert np.all(np.diff(indptr) > 0)  # no column without a posting
+    index, reference = LexicalIndex([merged]), LexicalIndex([built])
+    assert_same_index(index, reference)
+    for query in QUERIES:  # the same rows too
+        got, want = index.score_query(query), reference.score_query(query)
+        if want is None:
+            assert got is None and query == "ngân sách"
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    # merging the merge with one more segment, some of it dropped
+    again = tmp_path / "again"
+    again.mkdir()
+    merge_lexical(again, [(merged, np.ones(len(kept), dtype=bool)), (a, ~keep_a)])
+    everything = LexicalIndex([again], deleted=np.array([11]))
+    assert_same_index(everything, LexicalIndex([a, b], deleted=np.array([11, 22])))
+
+
+def test_empty_segment(tmp_path: Path) -> None:
+    empty = segment(tmp_path, "empty", [], [])
+    index = LexicalIndex([empty])
+    assert (index.n_rows, index.n_docs, len(index.vocab), bool(index.vocab)) == (0, 0, 0, False)
+    assert index.search("đường", 5) == [] and index.score_query("đường") is None
+    assert index.document_frequency("w:đường") == 0
+    a = segment(tmp_path, "a", list(range(len(PASSAGES))), PASSAGES)
+    assert_same_index(LexicalIndex([empty, a, empty]), LexicalIndex([a]))
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    merge_lexical(merged, [(empty, np.zeros(0, dtype=bool)), (a, np.ones(len(PASSAGES), dtype=bool))])
+    assert_same_index(LexicalIndex([merged]), LexicalIndex([a]))
+    nothing = tmp_path / "nothing"
+    nothing.mkdir()
+    merge_lexical(nothing, [(a, np.zeros(len(PASSAGES), dtype=bool))])
+    assert LexicalIndex([nothing]).n_rows == 0 and not LexicalIndex([nothing]).vocab
+
+
+def test_segment_with_every_passage_deleted(tmp_path: Path) -> None:
+    ids_a, ids_b = [10, 11, 12, 13, 14, 15, 16], [20, 21, 22, 23, 24]
+    a = segment(tmp_path, "a", ids_a, PASSAGES)
+    b = segment(tmp_path, "b", ids_b, MORE)
+    index = LexicalIndex([b, a], deleted=np.array(ids_a))
+    assert (index.n_rows, index.n_docs) == (12, 5)
+    assert_same_index(index, LexicalIndex([b]))
+    assert "w:đảng" in index.vocab and UNIQUE not in index.vocab
+    assert index.search("ngân sách", 5) == []
+    gone = LexicalIndex([a, b], deleted=np.array(ids_a + ids_b))
+    assert (gone.n_docs, bool(gone.vocab), len(gone.vocab)) == (0, False, 0)
+    assert gone.search("đảng viên", 5) == [] and gone.document_frequency("w:đảng") == 0
+    assert not gone.scores(["w:đảng"]).any()
+
+
+def test_old_format_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / lexical.LEXICAL_DIR
+    out.mkdir()
+    np.save(out / lexical.ROW_IDS, np.arange(3))
+    (out / lexical.OLD_VOCAB).write_text("{}", encoding="utf-8")
+    with pytest.raises(ValueError, match="rebuild"):
+        LexicalIndex([tmp_path])

@@ -25,7 +25,7 @@ PASSAGES = [
 def corrector(tmp_path_factory: pytest.TempPathFactory) -> SpellingCorrector:
     version = tmp_path_factory.mktemp("lexical")
     build_lexical(version, list(range(len(PASSAGES))), PASSAGES)
-    lexical = LexicalIndex(version)
+    lexical = LexicalIndex([version])
     tones = ToneModel()
     tones.learn_corpus(t for pair in PASSAGES for t in pair)
     return SpellingCorrector(lexical.vocab, lexical.document_frequency, tones.forms)

@@ -1,22 +1,27 @@
-"""BM25 over syllable tokens (see tracuu.text.tokens), written into each index version beside FAISS.
+"""BM25 over syllable tokens (see tracuu.text.tokens): per-segment term-frequency postings, scored at query time.
 
-bm25s has no incremental update, so each version rebuilds it from the store's passage texts:
-tokenising is cheap next to embedding, and the store already holds every passage.
+An index version is several immutable segments plus a set of deleted passage ids. Precomputed BM25 scores
+cannot be combined across segments (idf and the average passage length belong to one index), so each
+segment stores raw term frequencies and passage lengths, and `LexicalIndex` scores a query with global
+statistics over the live passages of all its segments: searching segments A + B with some passages deleted
+scores exactly as one index built from the live passages alone (tests/test_lexical.py), and both score as
+bm25s does (Lucene BM25).
 
-The build streams: bm25s's own `index()` holds every passage's token list in Python lists, which
-passed 18 GB at a million passages. Here each block of passages is reduced to (token id, term
-frequency) arrays spooled to disk, and a second pass over the spool fills the score matrix straight
-into memory-mapped files; memory holds the vocabulary and one block. The files are bm25s's own
-(`bm25s.BM25.load` reads them) and the scores are the ones bm25s computes (tests/test_lexical.py).
+The build streams: bm25s's own `index()` holds every passage's token list in Python lists, which passed
+18 GB at a million passages. Here each block of passages is reduced to (token id, term frequency) arrays
+spooled to disk, and a second pass over the spool fills the postings straight into memory-mapped files;
+memory holds the vocabulary and one block. `merge_lexical` writes one segment from others without
+re-tokenising, a bounded range of postings at a time.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Set
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +35,9 @@ ROW_IDS = "row_ids.npy"
 TITLE_WEIGHT = 2
 K1, B = 1.2, 0.75
 BLOCK_PASSAGES = 20_000  # passages tokenised per spooled block
-# bm25s's file names, so that bm25s.BM25.load reads the index
-DATA, INDICES, INDPTR = "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"
-VOCAB, PARAMS = "vocab.index.json", "params.index.json"
+MERGE_POSTINGS = 1 << 22  # postings copied per step of a merge
+VOCAB, INDPTR, INDICES, FREQS, LENGTHS = "vocab.json", "indptr.npy", "indices.npy", "freqs.npy", "lengths.npy"
+OLD_VOCAB = "vocab.index.json"  # the single-index bm25s layout this one replaced
 
 
 def passage_tokens(title: str, text: str) -> list[str]:
@@ -40,18 +45,17 @@ def passage_tokens(title: str, text: str) -> list[str]:
     return document_tokens(title) * TITLE_WEIGHT + document_tokens(text)
 
 
-def build_lexical(version_dir: Path, ids: Sequence[int], passages: Iterable[tuple[str, str]]) -> None:
-    """Index (title, passage text) pairs under passage `ids`, in bounded memory."""
-    out = version_dir / LEXICAL_DIR
+def build_lexical(segment_dir: Path, ids: Sequence[int], passages: Iterable[tuple[str, str]]) -> None:
+    """Index (title, passage text) pairs under passage `ids` into `segment_dir/lexical/`, in bounded memory."""
+    out = segment_dir / LEXICAL_DIR
     out.mkdir()
     np.save(out / ROW_IDS, np.asarray(ids, dtype=np.int64))
     spool = out / ".spool"
     spool.mkdir()
     vocab: dict[str, int] = {}
     blocks = _spool_blocks(passages, vocab, spool)
-    if blocks:
-        _write_scores(out, spool, blocks, len(vocab))
-        (out / VOCAB).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    _write_postings(out, blocks, len(vocab))
+    _write_vocab(out, vocab)
     shutil.rmtree(spool)
 
 
@@ -63,7 +67,7 @@ def _spool_blocks(passages: Iterable[tuple[str, str]], vocab: dict[str, int], sp
         token_ids: list[int] = []
         freqs: list[int] = []
         distinct = np.empty(len(block), dtype=np.int64)
-        lengths = np.empty(len(block), dtype=np.float64)
+        lengths = np.empty(len(block), dtype=np.float32)
         for d, (title, text) in enumerate(block):
             tokens = passage_tokens(title, text)
             counts = Counter(tokens)
@@ -82,81 +86,268 @@ def _spool_blocks(passages: Iterable[tuple[str, str]], vocab: dict[str, int], sp
     return blocks
 
 
-def _write_scores(out: Path, spool: Path, blocks: list[Path], n_vocab: int) -> None:
-    """Pass 2: the CSC score matrix (one column per token) in bm25s's layout and scoring (Lucene BM25)."""
+def _write_postings(out: Path, blocks: list[Path], n_vocab: int) -> None:
+    """Pass 2: the CSC term-frequency matrix (one column per token, rows ascending) and the row lengths."""
     doc_freq = np.zeros(n_vocab, dtype=np.int64)
-    n_docs, total_length = 0, 0.0
+    n_rows = 0
     for path in blocks:
         with np.load(path) as block:
             doc_freq += np.bincount(block["token_ids"], minlength=n_vocab)
-            n_docs += len(block["lengths"])
-            total_length += float(block["lengths"].sum())
-    avg_length = total_length / n_docs
-    idf = np.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5)).astype(np.float32)
+            n_rows += len(block["lengths"])
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)
     np.cumsum(doc_freq, out=indptr[1:])
-    nnz = int(indptr[-1])
-    data = np.lib.format.open_memmap(out / DATA, mode="w+", dtype=np.float32, shape=(nnz,))
-    indices = np.lib.format.open_memmap(out / INDICES, mode="w+", dtype=np.int32, shape=(nnz,))
+    indices, freqs, lengths = _open_postings(out, int(indptr[-1]), n_rows)
     cursor = indptr[:-1].copy()
-    first_doc = 0
+    first_row = 0
     for path in blocks:
         with np.load(path) as block:
-            token_ids, freqs, distinct, lengths = (block[k] for k in ("token_ids", "freqs", "distinct", "lengths"))
-        docs = np.repeat(np.arange(first_doc, first_doc + len(distinct), dtype=np.int32), distinct)
-        norm = K1 * (1.0 - B + B * np.repeat(lengths, distinct) / avg_length)
-        scores = idf[token_ids] * (freqs / (freqs + norm)).astype(np.float32)
-        order = np.argsort(token_ids, kind="stable")  # by token, documents in order within a token
+            token_ids, tf, distinct, block_lengths = (block[k] for k in ("token_ids", "freqs", "distinct", "lengths"))
+        rows = np.repeat(np.arange(first_row, first_row + len(distinct), dtype=np.int32), distinct)
+        order = np.argsort(token_ids, kind="stable")  # by token, rows in order within a token
         sorted_ids = token_ids[order]
         tokens, starts, counts = np.unique(sorted_ids, return_index=True, return_counts=True)
         positions = cursor[sorted_ids] + (np.arange(len(order)) - np.repeat(starts, counts))
-        data[positions] = scores[order]
-        indices[positions] = docs[order]
+        freqs[positions] = tf[order]
+        indices[positions] = rows[order]
         cursor[tokens] += counts
-        first_doc += len(distinct)
-    data.flush()
-    indices.flush()
-    del data, indices
-    np.save(out / INDPTR, indptr)
-    import bm25s  # only to write its parameters: searching reads the files with numpy alone
+        lengths[first_row : first_row + len(distinct)] = block_lengths
+        first_row += len(distinct)
+    _close_postings(out, indptr, indices, freqs, lengths)
 
-    defaults = bm25s.BM25(k1=K1, b=B)
-    params = {
-        "k1": K1, "b": B, "delta": defaults.delta, "method": defaults.method, "idf_method": defaults.idf_method,
-        "dtype": defaults.dtype, "int_dtype": defaults.int_dtype, "num_docs": n_docs,
-        "version": bm25s.__version__, "backend": defaults.backend,
-    }  # fmt: skip
-    (out / PARAMS).write_text(json.dumps(params, indent=4), encoding="utf-8")
+
+def _open_postings(out: Path, nnz: int, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Memory-mapped `indices`, `freqs` (nnz entries each) and `lengths` (n_rows) to fill."""
+    indices = np.lib.format.open_memmap(out / INDICES, mode="w+", dtype=np.int32, shape=(nnz,))
+    freqs = np.lib.format.open_memmap(out / FREQS, mode="w+", dtype=np.float32, shape=(nnz,))
+    lengths = np.lib.format.open_memmap(out / LENGTHS, mode="w+", dtype=np.float32, shape=(n_rows,))
+    return indices, freqs, lengths
+
+
+def _close_postings(out: Path, indptr: np.ndarray, *filled: np.ndarray) -> None:
+    for array in filled:
+        array.flush()  # type: ignore[attr-defined]  # memmaps from _open_postings
+    np.save(out / INDPTR, indptr)
+
+
+def _write_vocab(out: Path, vocab: dict[str, int]) -> None:
+    (out / VOCAB).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+
+
+def merge_lexical(segment_dir: Path, parts: Sequence[tuple[Path, np.ndarray]]) -> None:
+    """Write `segment_dir/lexical/` from existing segments without re-tokenising.
+
+    `parts`: (segment directory, boolean keep-mask over its rows). The kept rows follow in part order, then
+    row order; the vocabulary is the union of the parts' tokens that keep a posting. Scores as `build_lexical`
+    over the kept passages would (the column order may differ).
+    """
+    out = segment_dir / LEXICAL_DIR
+    out.mkdir()
+    sources = [(_Segment(path / LEXICAL_DIR, 0), np.asarray(keep, dtype=bool)) for path, keep in parts]
+    for segment, keep in sources:
+        if keep.shape != segment.row_ids.shape:
+            raise ValueError(f"keep-mask of {len(keep)} rows for a segment of {len(segment.row_ids)}")
+    union: dict[str, int] = {}
+    columns = [_column_map(segment.vocab, union) for segment, _ in sources]
+    # pass 1: kept postings per column of the union
+    doc_freq = np.zeros(len(union), dtype=np.int64)
+    for (segment, keep), column_map in zip(sources, columns, strict=True):
+        for first, last, kept in _kept_chunks(segment, keep):
+            doc_freq[column_map[first:last]] += _per_column(segment.indptr[first : last + 1], kept)  # distinct
+    live = doc_freq > 0
+    final = np.cumsum(live) - 1  # union column -> output column
+    indptr = np.zeros(int(live.sum()) + 1, dtype=np.int64)
+    np.cumsum(doc_freq[live], out=indptr[1:])
+    row_ids = np.concatenate([np.zeros(0, np.int64)] + [s.row_ids[keep] for s, keep in sources])
+    np.save(out / ROW_IDS, row_ids)
+    indices, freqs, lengths = _open_postings(out, int(indptr[-1]), len(row_ids))
+    # pass 2: copy the kept postings, renumbering rows and columns
+    cursor = indptr[:-1].copy()
+    first_row = 0
+    for (segment, keep), column_map in zip(sources, columns, strict=True):
+        new_row = (np.cumsum(keep) - 1 + first_row).astype(np.int32)
+        for first, last, kept in _kept_chunks(segment, keep):
+            start = segment.indptr[first]
+            counts = _per_column(segment.indptr[first : last + 1], kept)
+            targets = final[column_map[first:last]][counts > 0]
+            counts = counts[counts > 0]
+            rank = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+            positions = np.repeat(cursor[targets], counts) + rank
+            chosen = start + np.flatnonzero(kept)
+            indices[positions] = new_row[segment.indices[chosen]]
+            freqs[positions] = segment.freqs[chosen]
+            cursor[targets] += counts
+        n_kept = int(keep.sum())
+        lengths[first_row : first_row + n_kept] = segment.lengths[keep]
+        first_row += n_kept
+    _close_postings(out, indptr, indices, freqs, lengths)
+    tokens = [token for token, column in union.items() if live[column]]
+    _write_vocab(out, {token: int(final[union[token]]) for token in tokens})
+
+
+def _column_map(vocab: dict[str, int], union: dict[str, int]) -> np.ndarray:
+    """Each column of a segment's vocabulary -> its column in `union` (which gains the tokens it lacked)."""
+    column_map = np.zeros(len(vocab), dtype=np.int64)
+    for token, column in vocab.items():
+        column_map[column] = union.setdefault(token, len(union))
+    return column_map
+
+
+def _kept_chunks(segment: _Segment, keep: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(first column, end column, whether each posting of those columns is kept), MERGE_POSTINGS at a time."""
+    indptr, n_columns = segment.indptr, len(segment.indptr) - 1
+    first = 0
+    while first < n_columns:
+        last = int(np.searchsorted(indptr, indptr[first] + MERGE_POSTINGS, side="right")) - 1
+        last = min(max(last, first + 1), n_columns)  # at least one column, however long
+        yield first, last, keep[segment.indices[indptr[first] : indptr[last]]]
+        first = last
+
+
+def _per_column(indptr: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Kept postings of each column of a chunk (`indptr`: its columns' bounds; `kept`: its postings)."""
+    running = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
+    bounds = indptr - indptr[0]
+    return running[bounds[1:]] - running[bounds[:-1]]
+
+
+class _Segment:
+    """One segment's lexical files, memory-mapped; `offset`: its first row in the index's row space."""
+
+    def __init__(self, path: Path, offset: int) -> None:
+        if not (path / VOCAB).exists() and (path / OLD_VOCAB).exists():
+            raise ValueError(f"{path} holds the old precomputed-score BM25 format: rebuild the index")
+        self.offset = offset
+        self.row_ids = np.load(path / ROW_IDS)
+        self.vocab: dict[str, int] = json.loads((path / VOCAB).read_text(encoding="utf-8"))
+        self.indptr = np.load(path / INDPTR)
+        # plain views of the memory maps: slicing a np.memmap costs more than the slice's arithmetic
+        self.indices = np.load(path / INDICES, mmap_mode="r").view(np.ndarray)
+        self.freqs = np.load(path / FREQS, mmap_mode="r").view(np.ndarray)
+        self.lengths = np.load(path / LENGTHS, mmap_mode="r").view(np.ndarray)
+        self.live: np.ndarray | None = None  # whether each row is live; None: all are
+
+    def frequency(self, token: str) -> int:
+        """Live rows of this segment holding the token."""
+        column = self.vocab.get(token)
+        if column is None:
+            return 0
+        start, end = self.indptr[column], self.indptr[column + 1]
+        if self.live is None:
+            return int(end - start)
+        return int(np.count_nonzero(self.live[self.indices[start:end]]))
+
+    def holds(self, token: str) -> bool:
+        """Does a live row of this segment hold the token?"""
+        column = self.vocab.get(token)
+        if column is None:
+            return False
+        if self.live is None:
+            return True  # every column has a posting
+        start, end = int(self.indptr[column]), int(self.indptr[column + 1])
+        head = min(end, start + 32)  # a common token is settled by its first postings
+        return bool(self.live[self.indices[start:head]].any() or self.live[self.indices[head:end]].any())
+
+
+class Vocabulary(Set[str]):
+    """The tokens of an index's segments that a live passage holds: read-only (`in`, `len`, iteration)."""
+
+    def __init__(self, segments: Sequence[_Segment]) -> None:
+        self._segments = segments
+        self._size: int | None = None
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and any(s.holds(token) for s in self._segments)
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for i, segment in enumerate(self._segments):
+            for token in segment.vocab:
+                if token in seen:
+                    continue
+                if segment.holds(token) or any(s.holds(token) for s in self._segments[i + 1 :]):
+                    seen.add(token)
+                    yield token
+
+    def __len__(self) -> int:
+        if self._size is None:
+            self._size = sum(1 for _ in self)
+        return self._size
+
+    def __bool__(self) -> bool:
+        return next(iter(self), None) is not None
 
 
 class LexicalIndex:
-    """A version's BM25 index, memory-mapped; scores a query by adding its tokens' score columns."""
+    """BM25 over an index version's segments, memory-mapped: term-frequency postings scored at query time with
+    global statistics (live passages, their mean length, each token's live document frequency).
 
-    def __init__(self, version_dir: Path) -> None:
-        path = version_dir / LEXICAL_DIR
-        self.row_ids = np.load(path / ROW_IDS)
-        self.n_docs = len(self.row_ids)
-        self.vocab: dict[str, int] = {}
-        if self.n_docs and (path / VOCAB).exists():
-            self.vocab = json.loads((path / VOCAB).read_text(encoding="utf-8"))
-            self.data = np.load(path / DATA, mmap_mode="r")
-            self.indices = np.load(path / INDICES, mmap_mode="r")
-            self.indptr = np.load(path / INDPTR)
+    The row space is the segments' rows concatenated in the given order; `deleted` holds passage ids (sorted)
+    that no longer exist: they never match and count in no statistic.
+    """
+
+    def __init__(self, segment_dirs: Sequence[Path], deleted: np.ndarray | None = None) -> None:
+        if isinstance(segment_dirs, (str, Path)):
+            raise TypeError("LexicalIndex takes a sequence of segment directories")
+        self.segments: list[_Segment] = []
+        offset = 0
+        for directory in segment_dirs:
+            segment = _Segment(Path(directory) / LEXICAL_DIR, offset)
+            self.segments.append(segment)
+            offset += len(segment.row_ids)
+        self.n_rows = offset
+        self.row_ids = np.concatenate([np.zeros(0, np.int64)] + [s.row_ids for s in self.segments])
+        lengths = np.concatenate([np.zeros(0, np.float32)] + [s.lengths for s in self.segments])
+        deleted = np.zeros(0, np.int64) if deleted is None else np.asarray(deleted, dtype=np.int64)
+        self.deleted_rows = np.flatnonzero(np.isin(self.row_ids, deleted))
+        live = np.ones(self.n_rows, dtype=bool)
+        live[self.deleted_rows] = False
+        for segment in self.segments:
+            rows = live[segment.offset : segment.offset + len(segment.row_ids)]
+            segment.live = None if rows.all() else rows
+        self.n_docs = self.n_rows - len(self.deleted_rows)
+        total = float(lengths[live].sum(dtype=np.float64))
+        self.avg_length = total / self.n_docs if self.n_docs and total else 1.0
+        # the BM25 length normalisation of each row: its only use of the row's length
+        self.norm = (K1 * (1.0 - B + B * lengths.astype(np.float64) / self.avg_length)).astype(np.float32)
+        self.vocab = Vocabulary(self.segments)
         self.sorted_ids = bool(np.all(np.diff(self.row_ids) > 0))
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every passage row (a repeated token counts again, as in bm25s)."""
-        scores = np.zeros(self.n_docs, dtype=np.float32)
-        for token in tokens:
-            column = self.vocab[token]
-            start, end = self.indptr[column], self.indptr[column + 1]
-            scores[self.indices[start:end]] += self.data[start:end]  # a column lists each passage once
+        """BM25 score of every row, 0 for deleted ones (a repeated token counts again, as in bm25s)."""
+        rows: list[np.ndarray] = []
+        freqs: list[np.ndarray] = []
+        weights: list[float] = []  # idf (times repeats) of each gathered column
+        for token, repeats in Counter(tokens).items():
+            df, first = 0, len(rows)
+            for segment in self.segments:
+                column = segment.vocab.get(token)
+                if column is None:
+                    continue
+                start, end = segment.indptr[column], segment.indptr[column + 1]
+                column_rows = segment.indices[start:end]
+                live = segment.live
+                df += int(end - start) if live is None else int(np.count_nonzero(live[column_rows]))
+                rows.append(column_rows + segment.offset if segment.offset else column_rows)
+                freqs.append(segment.freqs[start:end])
+            if df:
+                weights += [repeats * math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))] * (len(rows) - first)
+            else:
+                del rows[first:], freqs[first:]
+        if not rows:
+            return np.zeros(self.n_rows, dtype=np.float32)
+        row = np.concatenate(rows)
+        tf = np.concatenate(freqs)
+        idf = np.repeat(np.asarray(weights, dtype=np.float32), [len(r) for r in rows])
+        # a column lists each row once; columns of one query add up
+        scores = np.bincount(row, weights=idf * (tf / (tf + self.norm[row])), minlength=self.n_rows)
+        scores = scores.astype(np.float32)
+        if len(self.deleted_rows):
+            scores[self.deleted_rows] = 0.0
         return scores
 
     def document_frequency(self, token: str) -> int:
-        """Passages holding `token` (0 when unknown): the length of its score column."""
-        column = self.vocab.get(token)
-        return 0 if column is None else int(self.indptr[column + 1] - self.indptr[column])
+        """Live passages holding `token` (0 when none does)."""
+        return sum(s.frequency(token) for s in self.segments)
 
     def rows_of(self, allowed: np.ndarray) -> np.ndarray:
         """Rows of the allowed passage ids (ids without a row are ignored)."""
@@ -164,12 +355,12 @@ class LexicalIndex:
         if not self.sorted_ids:
             return np.flatnonzero(np.isin(self.row_ids, allowed))
         rows = np.searchsorted(self.row_ids, allowed)
-        inside = rows < self.n_docs
+        inside = rows < self.n_rows
         rows, allowed = rows[inside], allowed[inside]
         return rows[self.row_ids[rows] == allowed]
 
     def score_query(self, query: str) -> np.ndarray | None:
-        """BM25 score of every passage row for `query` (None when no query token is in the vocabulary)."""
+        """BM25 score of every row for `query` (None when no query token is in the vocabulary)."""
         tokens = [t for t in query_tokens(query) if t in self.vocab]
         return self.scores(tokens) if tokens else None
 
@@ -190,7 +381,7 @@ class LexicalIndex:
         if scores is None or k <= 0:
             return []
         if allowed is not None:
-            keep = np.zeros(self.n_docs, dtype=bool)
+            keep = np.zeros(self.n_rows, dtype=bool)
             keep[self.rows_of(allowed)] = True
             scores = np.where(keep, scores, np.float32(0.0))
         k = min(k, int(np.count_nonzero(scores)))
@@ -205,4 +396,4 @@ class LexicalIndex:
         return self.top(self.score_query(query), k, allowed)
 
 
-__all__ = ["build_lexical", "LexicalIndex", "passage_tokens", "LEXICAL_DIR"]
+__all__ = ["build_lexical", "merge_lexical", "LexicalIndex", "Vocabulary", "passage_tokens", "LEXICAL_DIR"]
