@@ -20,7 +20,7 @@ from indexer.dedup import assign_groups, signature
 from indexer.format import ann, layout
 from indexer.format.faults import fault_point
 from indexer.format.records import Article, Passage
-from indexer.format.segments import Snapshot, read_signatures
+from indexer.format.segments import MAX_SEGMENTS, Snapshot, read_signatures
 from indexer.format.store import STORE_FILE, SegmentedStore, Store
 from indexer.format.writer import Recipe, VersionWriter, write_version
 from indexer.posted import EMPTY_FINGERPRINT, PostedArticles, PostedChanges, apply_posted
@@ -235,6 +235,7 @@ def build_index(
                 progress,
                 changes,
                 raw,
+                settings.max_segments,
             )
         publish = progress.stage("publish")  # ends once the block has swapped the new version in
     publish.close()
@@ -242,7 +243,11 @@ def build_index(
 
 
 def publish_posted(
-    index_dir: Path, embedder: Embedder, batch_size: int = 32, progress: Progress | None = None
+    index_dir: Path,
+    embedder: Embedder,
+    batch_size: int = 32,
+    progress: Progress | None = None,
+    max_segments: int = MAX_SEGMENTS,
 ) -> IndexSummary | None:
     """Publish the served version with the posted changes applied; None when it has them all already.
 
@@ -272,14 +277,16 @@ def publish_posted(
                     if reuse is None:
                         store.close()
             summary = _fill_version(
-                version, update, embedder, params, base, reuse, batch_size, progress, changes, False
+                version, update, embedder, params, base, reuse, batch_size, progress, changes, False, max_segments
             )
     return _finished(summary, version, started, progress, 0)
 
 
-def optimize_index(index_dir: Path, max_segments: int = 1, progress: Progress | None = None) -> IndexSummary:
-    """Merge the served version's segments into at most `max_segments`, dropping deleted articles; nothing
-    is embedded or tokenised again (`tracuu optimize`)."""
+def optimize_index(
+    index_dir: Path, max_segments: int = 1, progress: Progress | None = None, expunge: bool = True
+) -> IndexSummary:
+    """Merge the served version's segments into at most `max_segments`, and with `expunge` rewrite any other
+    that holds deleted articles, so none is left; nothing is embedded or tokenised again (`tracuu optimize`)."""
     progress = progress or Progress()
     started = time.perf_counter()
     with write_version(index_dir) as version:
@@ -301,6 +308,7 @@ def optimize_index(index_dir: Path, max_segments: int = 1, progress: Progress | 
             progress,
             manifest.get("posted"),
             max_segments=max_segments,
+            expunge=expunge,
         )
     summary = IndexSummary(articles=counts["articles"], passages=counts["passages"], reused_articles=counts["articles"])
     return _finished(summary, version, started, progress, 0)
@@ -338,6 +346,7 @@ def _fill_version(
     progress: Progress,
     posted: PostedChanges,
     raw: bool,
+    max_segments: int = MAX_SEGMENTS,
 ) -> IndexSummary:
     """Keep the base's segments, delete what changed or went, write the added and changed articles into a new
     segment (vectors re-used from `reuse` where unchanged, else embedded), update the tone counts, finish.
@@ -417,7 +426,7 @@ def _fill_version(
             tones = ToneModel()
             tones.learn_corpus(text for a in pending for text in (a.title, a.text))
         stage.update(len(pending) + len(gone_articles))
-    version.finish(vectors, ids, tones, recipe(embedder, params), next_id, progress, posted.fingerprint)
+    version.finish(vectors, ids, tones, recipe(embedder, params), next_id, progress, posted.fingerprint, max_segments)
     summary.articles, summary.passages = version.counts
     return summary
 

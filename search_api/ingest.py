@@ -135,7 +135,9 @@ class Publisher:
         """publish_posted, waiting while another writer (`tracuu index`, another worker) holds the index."""
         while True:
             try:
-                summary = publish_posted(self.index_dir, self.live.get().embedder)
+                summary = publish_posted(
+                    self.index_dir, self.live.get().embedder, max_segments=self.live.settings.max_segments
+                )
             except IndexBusy:
                 with self._changed:
                     if self._changed.wait_for(lambda: self._stopping, BUSY_RETRY_S):

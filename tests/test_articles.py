@@ -21,8 +21,8 @@ from conftest import CORPUS, copy_index
 from fastapi.testclient import TestClient
 
 from indexer.build import build_index, collect_articles
-from indexer.format import layout
-from indexer.format.store import STORE_FILE, Store, text_from_passages
+from indexer.format.segments import Snapshot
+from indexer.format.store import STORE_FILE, text_from_passages
 from retrieval.contract import SearchParams
 from retrieval.searcher import Searcher
 from search_api.app import create_app
@@ -229,7 +229,7 @@ def test_hostile_article_is_shown_as_text(odd_site) -> None:
 def old_index(tmp_path: Path, sample_index: Path) -> Path:
     """The sample index with its store as written before the articles table held the text."""
     index_dir = copy_index(sample_index, tmp_path / "index")
-    store = layout.current_version(index_dir) / STORE_FILE
+    store = Snapshot.current(index_dir).segments[0] / STORE_FILE
     store.chmod(0o644)
     with sqlite3.connect(store) as conn:
         conn.execute("ALTER TABLE articles DROP COLUMN text")
@@ -239,7 +239,7 @@ def old_index(tmp_path: Path, sample_index: Path) -> Path:
 def test_a_store_without_the_text_column_still_serves_articles(old_index, searcher, embedder) -> None:
     old = Searcher(old_index, embedder=embedder)
     try:
-        columns = [row[1] for row in old.store.conn.execute("PRAGMA table_info(articles)")]
+        columns = [row[1] for row in old.store.parts[0].store.conn.execute("PRAGMA table_info(articles)")]
         assert "text" not in columns
         with TestClient(create_app(old_index, searcher=old)) as client:
             for doc_id, _ in searcher.store.article_hashes().items():
@@ -253,18 +253,6 @@ def test_a_store_without_the_text_column_still_serves_articles(old_index, search
                 assert client.get(article_url(doc_id, QUERY, api=False)).status_code == 200
     finally:
         old.close()
-
-
-def test_an_update_of_an_old_store_writes_every_article_text(old_index, embedder) -> None:
-    """Unchanged articles are carried over from the previous version: their text comes with them."""
-    summary = build_index([CORPUS], old_index, embedder)
-    assert summary.reused_articles == 5 and summary.embedded_articles == 0
-    store = Store(layout.current_version(old_index) / STORE_FILE)
-    try:
-        texts = dict(store.conn.execute("SELECT doc_id, text FROM articles"))
-        assert texts == {a.id: a.text for a in collect_articles([CORPUS])}
-    finally:
-        store.close()
 
 
 def test_text_from_passages_fills_gaps_with_whitespace() -> None:

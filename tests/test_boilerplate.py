@@ -9,7 +9,7 @@ from indexer.boilerplate import Boilerplate
 from indexer.build import build_index, publish_posted
 from indexer.format import layout
 from indexer.format.records import Article
-from indexer.format.store import STORE_FILE, Store
+from indexer.format.segments import Snapshot
 from indexer.posted import PostedArticles
 
 FOOTER = "Mọi đóng góp xin gửi về Báo Thử Nghiệm, số tài khoản 0011002643148 tại Ngân hàng Ngoại thương Việt Nam."
@@ -76,7 +76,7 @@ def test_indexing_leaves_boilerplate_out_and_applies_it_to_articles_posted_later
     }
     PostedArticles(index_dir).put([("late", late)])
     assert publish_posted(index_dir, embedder) is not None
-    store = Store(layout.current_version(index_dir) / STORE_FILE)
+    store = Snapshot.current(index_dir).store()
     try:
         texts = {a.id: a.text for a in store.articles()}
     finally:

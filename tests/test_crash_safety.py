@@ -183,7 +183,8 @@ def test_sigkill_at_every_stage_leaves_the_served_index_intact(
     before = answers(index_dir, embedder)
     assert all(h["doc_id"] != "crash-test-1" for h in before[1][1]["hits"])
     for stage in STAGES:
-        result = indexer.run(sources, index_dir, env={"TRACUU_FAULT_AT": stage})
+        # one segment at most: the update's new segment is merged with the old one (the "merge" stage)
+        result = indexer.run(sources, index_dir, env={"TRACUU_FAULT_AT": stage, "TRACUU_MAX_SEGMENTS": "1"})
         assert result.get("signal") == 9, f"stage {stage}: the run was not killed there: {result}"
         assert_unharmed(index_dir, before, embedder)
         temps = [p for p in index_dir.glob(layout.TMP_PREFIX + "*") if p.is_dir() and not p.is_symlink()]
@@ -206,7 +207,8 @@ def test_sigkill_at_random_moments(indexer: Indexer, sources: list[Path], sample
     assert full.get("rc") == 0, full
     rng = random.Random(int(os.environ.get("TRACUU_CRASH_SEED", "5")))
     for _ in range(int(os.environ.get("TRACUU_CRASH_RUNS", "3"))):
-        result = indexer.run(sources, index_dir, kill_after=rng.uniform(0, full["seconds"]))
+        merges = {"TRACUU_MAX_SEGMENTS": "1"} if rng.random() < 0.5 else {}  # an update, or an update and a merge
+        result = indexer.run(sources, index_dir, env=merges, kill_after=rng.uniform(0, full["seconds"]))
         if result.get("rc") == 0:  # finished before the kill: the new version is served, whole
             assert layout.current_version(index_dir).name != before[0]
             assert answers(index_dir, embedder)[1][1]["hits"][0]["doc_id"] == "crash-test-1"

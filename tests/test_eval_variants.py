@@ -60,8 +60,8 @@ def test_eval_command_searches_keyword_queries_with_typos(
     sample_index: Path, tmp_path: Path, capsys, monkeypatch
 ) -> None:
     """The queries searched are the keyword cut of each question, then its typo; --by-lang splits the report."""
-    from indexer.format import layout
     from indexer.format.lexical import LexicalIndex
+    from indexer.format.segments import Snapshot
     from retrieval.searcher import Searcher
     from tracuu_cli import main as cli
     from tracuu_cli.evaluate import load_queries
@@ -76,7 +76,7 @@ def test_eval_command_searches_keyword_queries_with_typos(
 
     monkeypatch.setattr(Searcher, "search", recording)
     questions = load_queries(SAMPLE / "queries.vi.jsonl") + load_queries(SAMPLE / "queries.en.jsonl")
-    lexical = LexicalIndex([layout.current_version(sample_index)])
+    lexical = LexicalIndex(Snapshot.current(sample_index).segments)
     rarity = word_frequency(lexical.document_frequency, lexical.n_docs)
     argv = ["eval", "--index", str(sample_index), "--qrels", str(SAMPLE / "qrels.tsv"), "--mode", "lexical"]
     for extra in (["--keywords", "3"], ["--keywords", "3", "--typos"]):

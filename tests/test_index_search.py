@@ -143,7 +143,6 @@ def test_hybrid_reranks_with_the_query_moved_towards_the_first_fused_passage(sam
     query vector towards the first passage, re-score every candidate exactly, fuse again."""
     import numpy as np
 
-    from indexer.format import ann
     from retrieval.fusion import convex_fusion
     from retrieval.searcher import FEEDBACK_LEXICAL_DEPTH, FUSION_DEPTH, LEXICAL_WEIGHT, Searcher
 

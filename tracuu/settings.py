@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     max_article_bytes: int = Field(
         2 * 1024 * 1024, ge=1, description="a larger source article (file or JSON line) is skipped with a warning"
     )
+    max_segments: int = Field(
+        10, ge=1, description="segments an update may leave; more, and the smallest are merged (`tracuu optimize`)"
+    )
     # Embedding models
     cache: Path = Field(Path("~/.cache/tracuu"), description="where converted models and other derived files are kept")
     backend: Backend | None = Field(

@@ -69,6 +69,18 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_optimize(args: argparse.Namespace, settings: Settings) -> int:
+    from indexer.build import optimize_index
+    from indexer.progress import Progress
+
+    summary = optimize_index(Path(args.index), args.segments, progress=Progress(sys.stderr))
+    print(
+        f"merged {summary.merged_segments} segments: {summary.articles} articles, {summary.passages} passages "
+        f"in {summary.seconds:.1f} s ({summary.version})"
+    )
+    return 0
+
+
 def search_params(args: argparse.Namespace, settings: Settings) -> SearchParams:
     """The search contract's model, built from the options `add_search_options` declared."""
     given = {name: getattr(args, name) for name in SEARCH_OPTIONS if getattr(args, name, None) is not None}
@@ -165,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--raw", action="store_true", help="take JSON Lines text as it is (already clean): no caption or byline removal"
     )
     p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("optimize", help="merge an index's segments, dropping deleted articles (nothing re-embedded)")
+    p.add_argument("--index", required=True, metavar="DIR")
+    p.add_argument("--segments", type=int, default=1, help="merge until at most this many remain (default 1)")
+    p.set_defaults(func=cmd_optimize)
 
     p = sub.add_parser("search", help="search an index")
     p.add_argument("query", metavar="QUERY")

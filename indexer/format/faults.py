@@ -20,7 +20,7 @@ import os
 import signal
 
 ENV = "TRACUU_FAULT_AT"
-STAGES = ("read", "store", "embed", "faiss", "manifest", "publish", "swap")
+STAGES = ("read", "store", "embed", "faiss", "merge", "manifest", "publish", "swap")
 
 
 def fault_point(stage: str, path: object = None) -> None:

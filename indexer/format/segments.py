@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.format import ann
+from indexer.format import ann, layout
 from indexer.format.faults import fault_point
 from indexer.format.lexical import LEXICAL_DIR, ROW_IDS, build_lexical, merge_lexical
 from indexer.format.records import Article, Passage
@@ -59,6 +59,12 @@ class Snapshot:
         return cls(
             version_dir, manifest, [version_dir / n for n in names], {k: frozenset(v) for k, v in deleted.items()}
         )
+
+    @classmethod
+    def current(cls, index_dir: Path) -> Snapshot:
+        """The version in service of `index_dir`."""
+        version_dir = layout.current_version(index_dir)
+        return cls.open(version_dir, layout.read_manifest(version_dir))
 
     def store(self) -> SegmentedStore:
         return SegmentedStore(self.segments, self.dead)
@@ -219,9 +225,7 @@ def merge_segments(target: Path, sources: Sequence[Path], dead: dict[str, frozen
 
 def version_vectors(version_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     """Every live passage's vector and id of a version, in id order (tests and benchmarks read them whole)."""
-    from indexer.format.layout import read_manifest
-
-    snapshot = Snapshot.open(version_dir, read_manifest(version_dir))
+    snapshot = Snapshot.open(version_dir, layout.read_manifest(version_dir))
     store = snapshot.store()
     try:
         deleted = store.deleted_ids()

@@ -120,11 +120,13 @@ class VersionWriter:
         progress: Progress | None = None,
         posted: str | None = None,
         max_segments: int = MAX_SEGMENTS,
+        expunge: bool = False,
     ) -> None:
         """Write the new segment (the vectors of the added passages, any order), merge segments when there are
         more than `max_segments`, then the tone model and last the manifest.
 
-        `posted`: the fingerprint of the posted articles this version includes (indexer.posted).
+        `posted`: the fingerprint of the posted articles this version includes (indexer.posted). `expunge`:
+        rewrite every segment that has deleted articles, so that none is left (`tracuu optimize`).
         """
         progress = progress or Progress()  # silent, still timed
         if self._new is not None or not self._segments:  # an empty index still has one (empty) segment
@@ -133,6 +135,9 @@ class VersionWriter:
             self.index_type = segment.index_type
         self.timings.update((k, progress.timings.get(k, 0.0)) for k in ("vectors", "lexical"))
         self._merge(max_segments, progress)
+        if expunge:
+            for position in [p for p, s in enumerate(self._segments) if self._dead.get(s["name"])]:
+                self._merge_into_one([position], progress)
         tones.save(self.directory / RESTORE_FILE)
         dead = {name: sorted(docs) for name, docs in self._dead.items() if docs}
         layout.write_json_atomic(self.directory / DELETED_FILE, dead)
@@ -175,20 +180,24 @@ class VersionWriter:
             positions = plan_merge(live, max_segments)
             if not positions:
                 return
-            sources = [self.directory / self._segments[p]["name"] for p in positions]
-            target = self.directory / segment_name(self._next_segment)
-            self._next_segment += 1
-            with progress.stage("merge", total=sum(live[p] for p in positions), unit="passages") as stage:
-                fault_point("merge", target)
-                info = merge_segments(target, sources, self.frozen_dead())
-                stage.update(info["passages"])
-            for source in sources:
-                shutil.rmtree(source)  # this version's links only: earlier versions keep their files
-                self._dead.pop(source.name, None)
-                self.merged.append(source.name)
-            first = positions[0]
-            self._segments = [s for p, s in enumerate(self._segments) if p not in positions]
-            self._segments.insert(first, info)
+            self._merge_into_one(positions, progress, sum(live[p] for p in positions))
+
+    def _merge_into_one(self, positions: list[int], progress: Progress, passages: int = 0) -> None:
+        """Replace the segments at `positions` with one holding their live articles, where the first one was."""
+        sources = [self.directory / self._segments[p]["name"] for p in positions]
+        target = self.directory / segment_name(self._next_segment)
+        self._next_segment += 1
+        with progress.stage("merge", total=passages or None, unit="passages") as stage:
+            fault_point("merge", target)
+            info = merge_segments(target, sources, self.frozen_dead())
+            stage.update(info["passages"])
+        for source in sources:
+            shutil.rmtree(source)  # this version's links only: earlier versions keep their files
+            self._dead.pop(source.name, None)
+            self.merged.append(source.name)
+        kept = [s for p, s in enumerate(self._segments) if p not in positions]
+        kept.insert(positions[0], info)
+        self._segments = kept
 
     def _live_passages(self) -> list[int]:
         store = SegmentedStore([self.directory / s["name"] for s in self._segments], self.frozen_dead())

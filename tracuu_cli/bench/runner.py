@@ -83,6 +83,7 @@ class BenchConfig:
     server_workers: int = 2  # a second HTTP run at 16 clients with this many workers (0 or 1: skip)
     rss_requests: int = 200  # hybrid, dense and source-filter requests before a server's RSS is read
     server_env: dict[str, str] = field(default_factory=dict)  # for every `tracuu serve` started
+    update_articles: int = 100  # articles added, changed and deleted by the timed updates (0: not measured)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -536,6 +537,60 @@ def build_synthetic_version(
     }
 
 
+UPDATE_PASSAGES = 5  # passages of each article an update adds (about 100 articles: 500 passages)
+SMALL_SEGMENTS = 9  # small updates before search is timed over one large and this many small segments
+
+
+def measure_updates(
+    n: int, cfg: BenchConfig, data: RealData, embedder: Any, index_dir: Path, queries: list[str]
+) -> dict[str, Any]:
+    """Add, change and delete `cfg.update_articles` articles, each timed to publication in a process of its own;
+    then search over one large and SMALL_SEGMENTS small segments, and again once the small ones are merged."""
+    from indexer.build import optimize_index
+    from indexer.format.segments import Snapshot
+
+    count, pool = cfg.update_articles, data.store_texts
+    existing = [f"syn-{a:07d}" for a in range(0, synthetic.articles_for(n), max(1, synthetic.articles_for(n) // count))]
+
+    def article(doc_id: str, seed: int) -> dict[str, Any]:
+        rows = [pool[(seed * 7919 + j) % len(pool)] for j in range(UPDATE_PASSAGES)]
+        return {"id": doc_id, "title": rows[0][0] or doc_id, "text": "\n".join(text for _, text in rows)}
+
+    def timed(name: str, changes: dict[str, Any]) -> dict[str, Any]:
+        path = cfg.work_dir / f"changes-{name}.json"  # type: ignore[operator]
+        path.write_text(json.dumps(changes, ensure_ascii=False), encoding="utf-8")
+        env = {**os.environ, **cfg.server_env, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-m", "tracuu_cli.bench.update", str(index_dir), str(path)],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"update {name} failed: {done.stderr[-2000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        log(f"{n:,} passages: update {name}: {result}")
+        return result
+
+    log(f"{n:,} passages: updates of {count} articles")
+    out: dict[str, Any] = {
+        "add": timed("add", {"put": [article(f"new-{i:05d}", i) for i in range(count)]}),
+        "change": timed("change", {"put": [article(doc_id, 10_000 + i) for i, doc_id in enumerate(existing[:count])]}),
+        "delete": timed("delete", {"delete": existing[count : 2 * count] or existing[:count]}),
+    }
+    small = max(1, count // 10)
+    for s in range(SMALL_SEGMENTS - len(Snapshot.current(index_dir).segments) + 1):
+        timed(f"small-{s}", {"put": [article(f"small-{s}-{i}", 20_000 + s * 100 + i) for i in range(small)]})
+    out["segments"] = len(Snapshot.current(index_dir).segments)
+
+    def latency(mode: str) -> dict[str, float]:
+        return in_process(fresh_searcher(cfg, index_dir, embedder), queries, mode)
+
+    out["search_segmented"] = {mode: latency(mode) for mode in ("dense", "hybrid", "lexical")}
+    merge = optimize_index(index_dir, max_segments=2, expunge=False)  # the small ones into one, not the large
+    out["merge_s"], out["segments_after_merge"] = round(merge.seconds, 2), len(Snapshot.current(index_dir).segments)
+    out["search_merged"] = {mode: latency(mode) for mode in ("dense", "hybrid", "lexical")}
+    return out
+
+
 def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
     import faiss
 
@@ -552,6 +607,7 @@ def measure_size(
     n: int, cfg: BenchConfig, fitted: synthetic.Fitted, data: RealData, embedder: Any, work: Path
 ) -> dict[str, Any]:
     from indexer.format import ann
+    from indexer.format.segments import Snapshot
 
     log(f"{n:,} passages: generating and building")
     index_dir = work / f"index-{n}"
@@ -572,7 +628,7 @@ def measure_size(
     groups = data.query_groups[: cfg.queries]
     known = [i for i, g in enumerate(groups) if g in fitted.real_centers]
     in_archive = synthetic.in_archive_queries(fitted, real_q[known], [groups[i] for i in known], n, seed=SEED)
-    index = ann.open_vector_index(version)
+    index = ann.SegmentedVectorIndex(Snapshot.current(index_dir).segments)
     recall: dict[str, float] = {}
     ann_times: list[float] = []
     for name, queries in (("in_archive", in_archive), ("real_queries", real_q)):
@@ -618,6 +674,9 @@ def measure_size(
     )
     row["search_p50_ms"] = row["in_process"]["dense"]["p50_ms"]
     row["search_p99_ms"] = row["in_process"]["dense"]["p99_ms"]
+
+    if cfg.update_articles:
+        row["updates"] = measure_updates(n, cfg, data, embedder, index_dir, queries_text)
 
     log(f"{n:,} passages: server peak RSS")
     with serving(index_dir, cfg) as server:
@@ -746,6 +805,8 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
     http16 = http.get(str(max(HTTP_CLIENTS)), {})
     real = result.get("real_index") or {}
     embedding = result.get("embedding", {})
+    updates = largest.get("updates") or {}
+    segmented = updates.get("search_segmented", {})
     return {
         "passages": largest.get("passages"),
         "index_type": largest.get("index_type"),
@@ -765,6 +826,17 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         "qps_16_workers2": http.get(f"{max(HTTP_CLIENTS)}x2w", {}).get("qps"),
         "first_query_ms": max(real["first_queries_ms"].values()) if real.get("first_queries_ms") else None,
         "cores": available_cpus(),
+        # Updates of the largest index, each to publication, and search over its segments (one large, small ones).
+        "update_add_100_s": updates.get("add", {}).get("seconds"),
+        "update_change_100_s": updates.get("change", {}).get("seconds"),
+        "update_delete_100_s": updates.get("delete", {}).get("seconds"),
+        "update_peak_rss_mb": max(
+            (updates[k]["peak_rss_mb"] for k in ("add", "change", "delete") if k in updates), default=None
+        ),
+        "segments": updates.get("segments"),
+        "lexical_p50_ms": segmented.get("lexical", {}).get("p50_ms"),
+        "hybrid_p50_ms": segmented.get("hybrid", {}).get("p50_ms"),
+        "dense_p50_ms": segmented.get("dense", {}).get("p50_ms"),
         "embed_passages_per_s": embedding.get("tracuu", {}).get("passages_per_s"),
         "peers": {
             name: embedding[name]
@@ -780,8 +852,8 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def bench(cfg: BenchConfig) -> dict[str, Any]:
-    from indexer.format import ann, layout
-    from indexer.format.store import STORE_FILE, Store
+    from indexer.format import layout
+    from indexer.format.segments import Snapshot, version_vectors
     from models.embedder import Embedder
 
     started = time.perf_counter()
@@ -802,8 +874,8 @@ def bench(cfg: BenchConfig) -> dict[str, Any]:
     try:
         result["real_index"], result["http"] = measure_real_index(cfg, data, embedder, work)
         version = layout.current_version(Path(result["real_index"]["index_dir"]))
-        real_vectors, real_ids = ann.load_vectors(version)
-        store = Store(version / STORE_FILE)
+        real_vectors, real_ids = version_vectors(version)
+        store = Snapshot.open(version, layout.read_manifest(version)).store()
         rows = store.passages(real_ids.tolist())
         store.close()
         fitted = synthetic.fit(np.asarray(real_vectors), [rows[int(i)].title for i in real_ids])
