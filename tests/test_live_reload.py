@@ -20,6 +20,7 @@ from conftest import CORPUS, ROOT, LiveServer, copy_index
 from searching import search
 
 from indexer.format import layout
+from indexer.format.segments import Snapshot
 from retrieval.searcher import Searcher
 
 NEW_ARTICLE = {
@@ -53,8 +54,9 @@ def expected_answers(index_dir: Path, embedder) -> tuple[str, dict]:
     return searcher.version, answers
 
 
+@pytest.mark.parametrize("merge", [False, True], ids=["update", "update-and-merge"])
 def test_publish_while_serving_loses_no_request_and_mixes_no_versions(
-    sample_index: Path, tmp_path: Path, embedder
+    sample_index: Path, tmp_path: Path, embedder, merge: bool
 ) -> None:
     index_dir = copy_index(sample_index, tmp_path / "index")
     extra = tmp_path / "new.jsonl"
@@ -90,7 +92,8 @@ def test_publish_while_serving_loses_no_request_and_mixes_no_versions(
             thread.start()
         while len(records) < 2 * CLIENTS:  # the stream is flowing
             time.sleep(0.05)
-        env = {**os.environ, "TRACUU_THREADS": "1"}
+        # With one segment at most, the update's new segment is merged with the old one in the same run.
+        env = {**os.environ, "TRACUU_THREADS": "1", **({"TRACUU_MAX_SEGMENTS": "1"} if merge else {})}
         cmd = [sys.executable, "-m", "tracuu_cli.main", "index", str(CORPUS), str(extra), "--index", str(index_dir)]
         run = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
         assert run.returncode == 0, run.stderr
@@ -98,6 +101,7 @@ def test_publish_while_serving_loses_no_request_and_mixes_no_versions(
         new_version, new_answers = expected_answers(index_dir, embedder)
         assert new_version != old_version and old_answers != new_answers
         assert new_answers[REQUESTS[0]][0][0] == "live-reload-1"
+        assert len(Snapshot.current(index_dir).segments) == (1 if merge else 2)
 
         deadline = published + PICKUP_DEADLINE_S
         while time.time() < deadline and sum(r.get("version") == new_version for r in records) < 2 * CLIENTS:

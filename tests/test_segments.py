@@ -18,6 +18,7 @@ from retrieval.searcher import Searcher
 from tracuu.text.restore import RESTORE_FILE
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+FILTERS = {"source": "Báo Quảng Trị", "from": "2020-01-01"}  # a filter applied inside each segment's search
 QUERIES = ("ket nap dang vien moi", "xây dựng nông thôn mới", "Vĩnh Bảo", "thi đua khen thưởng", "Đông Hà")
 EXTRA = """Chi tiết tin - Xã Thử Nghiệm
 Xã Thử Nghiệm khánh thành cầu treo bắc qua sông Bến Hải
@@ -34,8 +35,9 @@ def answers(index_dir: Path, embedder) -> dict[tuple[str, str], list[tuple[str, 
     try:
         found = {}
         for query in QUERIES:
-            for mode in ("hybrid", "dense", "lexical"):
-                result = searcher.search(SearchParams(q=query, mode=mode, k=10))
+            for mode, filters in (("hybrid", {}), ("dense", {}), ("lexical", {}), ("filtered", FILTERS)):
+                search_mode = "hybrid" if mode == "filtered" else mode
+                result = searcher.search(SearchParams.model_validate({"q": query, "mode": search_mode, **filters}))
                 found[(query, mode)] = [(h.doc_id, int(h.chunk_id.rsplit("#", 1)[1]), h.score) for h in result.hits]
                 found[(query, mode, "facets")] = [result.total, result.facets.model_dump()]  # type: ignore[index]
         return found
@@ -103,6 +105,7 @@ def test_an_update_adds_one_segment_and_answers_as_a_fresh_index(tmp_path: Path,
     assert inodes(kept) == first_files  # hard links: nothing copied
 
     segmented = answers(index_dir, embedder)
+    assert all(segmented[(q, "filtered")] for q in QUERIES)  # the filter leaves hits to compare
     merged = optimize_index(copy_index(index_dir, tmp_path / "merged"))
     assert merged.merged_segments == 2 and len(segment_names(tmp_path / "merged")) == 1
     same_answers(segmented, answers(tmp_path / "merged", embedder))  # the same vectors, one segment

@@ -162,10 +162,11 @@ class SegmentedVectorIndex:
     def __init__(self, segment_dirs: Sequence[Path], deleted: np.ndarray | None = None) -> None:
         self.parts = [open_vector_index(d) for d in segment_dirs]
         deleted = np.zeros(0, dtype=np.int64) if deleted is None else np.asarray(deleted, dtype=np.int64)
-        # per segment: its live passage ids when some were deleted (None: all live), sorted
-        self.live: list[np.ndarray | None] = []
+        self.gone: list[np.ndarray] = []  # per segment: its deleted passage ids (sorted; few until a merge)
+        self.live: list[np.ndarray | None] = []  # per segment: its live ids when some were deleted, else None
         for part in self.parts:
             gone = np.intersect1d(part.ids, deleted) if len(deleted) else deleted
+            self.gone.append(gone)
             self.live.append(np.setdiff1d(part.ids, gone) if len(gone) else None)
         self.ntotal = sum(
             p.ntotal if live is None else len(live) for p, live in zip(self.parts, self.live, strict=True)
@@ -177,10 +178,10 @@ class SegmentedVectorIndex:
     def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         found: list[tuple[np.ndarray, np.ndarray]] = []
-        for part, live in zip(self.parts, self.live, strict=True):
-            within = live
+        for part, live, gone in zip(self.parts, self.live, self.gone, strict=True):
+            within = live  # unknown ids in a filter are ignored by the segment: only deleted ones need leaving out
             if allowed is not None:
-                within = np.intersect1d(part.ids if live is None else live, allowed)
+                within = allowed if not len(gone) else allowed[~np.isin(allowed, gone)]
             if part.ntotal == 0 or (within is not None and len(within) == 0):
                 continue
             depth = min(k, part.ntotal if within is None else len(within))
@@ -202,8 +203,8 @@ class SegmentedVectorIndex:
     def vectors_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ids = np.asarray(ids, dtype=np.int64)
         pairs = []
-        for part, live in zip(self.parts, self.live, strict=True):
-            wanted = ids if live is None else np.intersect1d(ids, live)
+        for part, gone in zip(self.parts, self.gone, strict=True):
+            wanted = ids if not len(gone) else ids[~np.isin(ids, gone)]
             if part.ntotal and len(wanted):
                 pairs.append(part.vectors_of(wanted))
         if not pairs:
