@@ -256,3 +256,36 @@ def test_row_file_reads_the_rows_asked_for(tmp_path: Path) -> None:
     np.save(tmp_path / "f64.npy", matrix.astype(np.float64))
     with pytest.raises(ValueError, match="float32"):
         ann.RowFile(tmp_path / "f64.npy")
+
+
+@pytest.mark.parametrize("kind", [ann.FLAT, ann.HNSW])
+def test_segments_with_deletions_answer_as_one_index_of_the_live_rows(tmp_path: Path, kind: str) -> None:
+    """Searching segments merges their k best; deleted ids never come back, also when they were the nearest
+    (more of them than the deeper unfiltered search reaches: the filtered search takes over), with filters."""
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((3000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(3000, dtype=np.int64) * 3
+    bounds = [0, 2400, 2800, 3000]
+    segments = []
+    for n, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        segments.append(tmp_path / f"seg-{n}")
+        segments[-1].mkdir()
+        ann.write_vector_index(segments[-1], vectors[lo:hi], ids[lo:hi], kind=kind if n == 0 else ann.FLAT)
+    query = vectors[5] + 0.01
+    nearest = ids[np.argsort(-(vectors @ query), kind="stable")]
+    deleted = np.sort(nearest[: ann.PAST_DELETED + 20])  # the nearest rows of every segment are deleted
+    index = ann.SegmentedVectorIndex(segments, deleted)
+    assert index.ntotal == 3000 - len(deleted)
+    live = ~np.isin(ids, deleted)
+    for allowed in (None, ids[::2]):
+        rows = live if allowed is None else live & np.isin(ids, allowed)
+        exact = ids[rows][np.argsort(-(vectors[rows] @ query), kind="stable")][:10]
+        found = index.search(query, 10, allowed=allowed)[1][0]
+        assert not np.isin(found, deleted).any()
+        if kind == ann.FLAT:
+            assert found.tolist() == exact.tolist()
+        else:
+            assert len(set(found) & set(exact)) >= 9
+    found_ids, _ = index.vectors_of(np.concatenate([deleted[:3], ids[-3:]]))
+    assert found_ids.tolist() == ids[-3:].tolist()
