@@ -27,6 +27,7 @@ from indexer.posted import EMPTY_FINGERPRINT, PostedArticles, PostedChanges, app
 from indexer.progress import Progress
 from indexer.readers import MAX_ARTICLE_BYTES, SourceError, read_articles
 from indexer.source_warnings import SourceWarnings
+from indexer.sources import SourceFiles, file_key, file_stat, reading_options
 from tracuu.settings import Settings
 from tracuu.text.lang import detect_language
 from tracuu.text.normalise import NORMALISATION_NAME, nfc
@@ -95,22 +96,24 @@ def collect_articles(
     max_article_bytes: int = MAX_ARTICLE_BYTES,
     raw: bool = False,
     progress: Progress | None = None,
+    reading: Reading | None = None,
 ) -> list[Article]:
     """Read every source up front, so that bad input is reported, or stops the run, before any write.
 
     With `warnings`, a bad item is warned about and left out (see indexer.source_warnings);
-    without, the first one raises SourceError.
+    without, the first one raises SourceError. With `reading`, files unchanged since the last run are not
+    read (their ids are `reading.kept`).
     """
     seen: dict[str, str] = {}
     articles = []
     stage = (progress or Progress()).stage("read", unit="articles")
-    for article in read_articles(sources, warnings, max_article_bytes, raw=raw):
+    wanted = reading.wants if reading is not None else None
+    for article in read_articles(sources, warnings, max_article_bytes, raw=raw, wanted=wanted):
         fault_point("read")
         stage.update()
-        if article.id in seen:
-            problem = SourceError(
-                f"{article.origin}: duplicate article id {article.id!r} (first seen in {seen[article.id]})"
-            )
+        first = seen.get(article.id) or (reading.kept.get(article.id) if reading is not None else None)
+        if first is not None:
+            problem = SourceError(f"{article.origin}: duplicate article id {article.id!r} (first seen in {first})")
             if warnings is None:
                 raise problem
             warnings(problem)
@@ -119,8 +122,44 @@ def collect_articles(
         articles.append(_with_language(article))
     stage.close()
     if warnings is not None:
-        warnings.check(len(articles))
+        warnings.check(len(articles) + (len(reading.kept) if reading is not None else 0))
     return articles
+
+
+class Reading:
+    """Which source files this run reads: those changed since the version in service (indexer.sources)."""
+
+    def __init__(self, known: SourceFiles, raw: bool, max_article_bytes: int) -> None:
+        self.known = known
+        self.options = reading_options(raw, max_article_bytes)
+        self.stats: dict[str, list[int]] = {}  # every source file (as named this run) -> its stat before reading
+        self.kept: dict[str, str] = {}  # ids of the unchanged files' articles -> their file
+
+    def wants(self, path: Path) -> bool:
+        stat = file_stat(path)
+        self.stats[str(path)] = stat
+        ids = self.known.unchanged_ids(path, stat, self.options)
+        if ids is None:
+            return True
+        self.kept.update((doc_id, str(path)) for doc_id in ids)
+        return False
+
+    def record(self, articles: list[Article], warnings: SourceWarnings) -> SourceFiles:
+        """What this run read, for the next one: every file but those that gave warnings (read again)."""
+        ids: dict[str, list[str]] = {name: [] for name in self.stats}
+        for doc_id, name in self.kept.items():
+            ids[name].append(doc_id)
+        for article in articles:
+            name = article.origin if article.origin in ids else article.origin.rpartition(":")[0]
+            if name in ids:
+                ids[name].append(article.id)
+        warned = {name for name in ids for message in warnings.messages if message.startswith(name + ":")}
+        files = {
+            file_key(Path(name)): {"stat": stat, "ids": ids[name]}
+            for name, stat in self.stats.items()
+            if name not in warned
+        }
+        return SourceFiles(self.options, files)
 
 
 def _with_language(article: Article) -> Article:
@@ -134,6 +173,14 @@ def _with_posted(articles: list[Article], changes: PostedChanges) -> list[Articl
     if not changes.articles and not changes.deleted:
         return articles
     return [_with_language(a) for a in apply_posted(articles, changes)]
+
+
+def _served(index_dir: Path) -> Path | None:
+    """The version in service, or None when there is none yet."""
+    try:
+        return layout.current_version(index_dir)
+    except layout.IndexNotFound:
+        return None
 
 
 @dataclass
@@ -220,13 +267,18 @@ def build_index(
     started = time.perf_counter()
     layout.check_index_dir(index_dir)  # a wrong DIR fails before the sources are read
     warnings = SourceWarnings(strict=strict)
-    articles = collect_articles(sources, warnings, settings.max_article_bytes, raw=raw, progress=progress)
+    known = SourceFiles.load(_served(index_dir))  # checked again under the writer lock
+    reading = Reading(known, raw, settings.max_article_bytes)
+    articles = collect_articles(sources, warnings, settings.max_article_bytes, raw, progress, reading)
     with write_version(index_dir) as version:
         changes = PostedArticles(index_dir).changes()  # under the writer lock, with what it re-uses
+        if reading.kept and SourceFiles.load(_served(index_dir)) != known:
+            raise layout.IndexBusy(f"{index_dir}: another run published while this one read its sources; run again")
+        reading.record(articles, warnings).save(version.directory)
         with _previous(index_dir, embedder, params) as (base, reuse):
             summary = _fill_version(
                 version,
-                _Update(_with_posted(articles, changes), removes_missing=True),
+                _Update(_with_posted(articles, changes), changes.deleted, removes_missing=True, kept=set(reading.kept)),
                 embedder,
                 params,
                 base,
@@ -276,6 +328,7 @@ def publish_posted(
                 finally:
                     if reuse is None:
                         store.close()
+            SourceFiles.load(_served(index_dir)).save(version.directory)  # for the next `tracuu index`
             summary = _fill_version(
                 version, update, embedder, params, base, reuse, batch_size, progress, changes, False, max_segments
             )
@@ -295,6 +348,7 @@ def optimize_index(
         version.keep(snapshot)
         tones = ToneModel.load(snapshot.version_dir / RESTORE_FILE, prior=False)
         Boilerplate.load(snapshot.version_dir).save(version.directory)
+        SourceFiles.load(snapshot.version_dir).save(version.directory)
         recipe_of = Recipe(
             manifest["model"], manifest["dimension"], manifest["chunking"], manifest["title_token_budget"]
         )
@@ -333,6 +387,7 @@ class _Update:
     articles: list[Article]
     deleted: set[str] = field(default_factory=set)  # ids to delete
     removes_missing: bool = False  # every article is given: an indexed one not among them is deleted
+    kept: set[str] = field(default_factory=set)  # ids of articles in unchanged source files: kept, not given
 
 
 def _fill_version(
@@ -368,8 +423,8 @@ def _fill_version(
     pending = [a for a in articles if live.get(a.id, (None, None))[1] != content_hash(a, params)]
     gone = {a.id for a in pending if a.id in live} | (update.deleted & set(live))
     if update.removes_missing:
-        gone |= set(live) - {a.id for a in articles}
-    summary = IndexSummary(reused_articles=len(articles) - len(pending))
+        gone |= set(live) - {a.id for a in articles} - update.kept
+    summary = IndexSummary(reused_articles=len(articles) - len(pending) + len(update.kept & set(live)))
     summary.removed_articles = len(gone - {a.id for a in pending})
     gone_articles = _articles_of(base.store, gone) if base else []
     for doc_id in gone:

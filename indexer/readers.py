@@ -61,19 +61,32 @@ def iter_source_files(sources: list[Path]) -> Iterator[Path]:
 
 
 def read_articles(
-    sources: list[Path], skip: Skip | None = None, max_article_bytes: int = MAX_ARTICLE_BYTES, raw: bool = False
+    sources: list[Path],
+    skip: Skip | None = None,
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
+    raw: bool = False,
+    wanted: Callable[[Path], bool] | None = None,
 ) -> Iterator[Article]:
     """Articles from `sources`; a bad item raises SourceError, or, with `skip`, goes to it and is left out.
 
-    A missing source or an unsupported file named on the command line always raises.
+    A missing source or an unsupported file named on the command line always raises. `wanted`: asked before
+    each file is read; False leaves it unread (indexer.sources: it has not changed since the last run).
     """
     for source in sources:
-        yield from _read_source(source, skip, max_article_bytes, raw)
+        yield from _read_source(source, skip, max_article_bytes, raw, wanted)
 
 
-def _read_source(source: Path, skip: Skip | None, max_article_bytes: int, raw: bool = False) -> Iterator[Article]:
+def _read_source(
+    source: Path,
+    skip: Skip | None,
+    max_article_bytes: int,
+    raw: bool = False,
+    wanted: Callable[[Path], bool] | None = None,
+) -> Iterator[Article]:
     base = source if source.is_dir() else None  # documents' ids are their paths relative to it
     for path in iter_source_files([source]):
+        if wanted is not None and not wanted(path):
+            continue
         try:
             if path.suffix.lower() == ".jsonl":
                 yield from read_jsonl(path, skip, max_article_bytes, raw=raw)

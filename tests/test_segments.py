@@ -184,3 +184,36 @@ def test_the_merge_policy_keeps_few_segments_and_merges_the_small_ones() -> None
         live = [n for p, n in enumerate(live) if p not in positions] + [sum(live[p] for p in positions)]
         rounds += 1
     assert len(live) <= 10 and live[0] == 1000 and rounds <= 2  # the large segment is never rewritten
+
+
+def test_unchanged_source_files_are_not_read_again(tmp_path: Path, embedder, corpus_files, monkeypatch) -> None:
+    """Only files whose size or modification time changed are read (indexer/sources.py); the articles of the
+    others stay, and a file that is gone takes its articles with it."""
+    import indexer.readers as readers
+
+    src = sources(tmp_path, corpus_files, extra=True)
+    index_dir = tmp_path / "index"
+    build_index([src], index_dir, embedder)
+    read: list[str] = []
+    real = readers.read_scraped_file
+    monkeypatch.setattr(readers, "read_scraped_file", lambda path, *a: read.append(path.name) or real(path, *a))
+
+    again = build_index([src], index_dir, embedder)
+    assert read == [] and again.reused_articles == 6 and again.articles == 6
+
+    extra = src / "zz_extra.txt"
+    extra.write_text(EXTRA.replace("120 mét", "150 mét"), encoding="utf-8")
+    (src / corpus_files[0]).unlink()
+    changed = build_index([src], index_dir, embedder)
+    assert read == ["zz_extra.txt"]
+    assert changed.embedded_articles == 1 and changed.removed_articles == 1 and changed.articles == 5
+    searcher = Searcher(index_dir, embedder=embedder)
+    try:
+        assert "150 mét" in searcher.store.article("zz_extra")["text"]
+        assert searcher.store.article(Path(corpus_files[0]).stem) is None
+    finally:
+        searcher.close()
+
+    read.clear()
+    build_index([src], index_dir, embedder, raw=True)  # other reading options: every file is read again
+    assert sorted(read) == sorted([*corpus_files[1:], "zz_extra.txt"])
