@@ -346,7 +346,6 @@ def optimize_index(
         manifest = layout.read_manifest(layout.current_version(index_dir))
         snapshot = Snapshot.open(layout.current_version(index_dir), manifest)
         version.keep(snapshot)
-        tones = ToneModel.load(snapshot.version_dir / RESTORE_FILE, prior=False)
         Boilerplate.load(snapshot.version_dir).save(version.directory)
         SourceFiles.load(snapshot.version_dir).save(version.directory)
         recipe_of = Recipe(
@@ -356,7 +355,7 @@ def optimize_index(
         version.finish(
             np.zeros((0, manifest["dimension"]), dtype=np.float32),
             np.zeros(0, dtype=np.int64),
-            tones,
+            snapshot.version_dir / RESTORE_FILE,  # a merge changes no count
             recipe_of,
             int(counts["next_id"]),
             progress,
@@ -473,7 +472,10 @@ def _fill_version(
     vectors = np.concatenate(new_vectors) if new_vectors else np.zeros((0, embedder.dim), dtype=np.float32)
     ids = np.concatenate(new_ids) if new_ids else np.zeros(0, dtype=np.int64)
     with progress.stage("tones", total=len(pending) + len(gone_articles), unit="articles") as stage:
-        if base:  # counts add and subtract: only what changed is read
+        tones: ToneModel | Path
+        if base and not pending and not gone_articles:  # the same articles: the same counts
+            tones = base.snapshot.version_dir / RESTORE_FILE
+        elif base:  # counts add and subtract: only what changed is read
             tones = ToneModel.load(base.snapshot.version_dir / RESTORE_FILE, prior=False)
             tones.learn(text for a in pending for text in (a.title, a.text))
             tones.forget(text for a in gone_articles for text in (a.title, a.text))

@@ -198,8 +198,10 @@ def test_unchanged_source_files_are_not_read_again(tmp_path: Path, embedder, cor
     real = readers.read_scraped_file
     monkeypatch.setattr(readers, "read_scraped_file", lambda path, *a: read.append(path.name) or real(path, *a))
 
+    tones = (layout.current_version(index_dir) / RESTORE_FILE).stat().st_ino
     again = build_index([src], index_dir, embedder)
     assert read == [] and again.reused_articles == 6 and again.articles == 6
+    assert (layout.current_version(index_dir) / RESTORE_FILE).stat().st_ino == tones  # nothing changed: linked
 
     extra = src / "zz_extra.txt"
     extra.write_text(EXTRA.replace("120 mét", "150 mét"), encoding="utf-8")

@@ -13,6 +13,7 @@ raised as layout.IndexWriteError. docs/format.md describes every file written.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 import time
@@ -114,7 +115,7 @@ class VersionWriter:
         self,
         vectors: np.ndarray,
         ids: np.ndarray,
-        tones: ToneModel,
+        tones: ToneModel | Path,
         recipe: Recipe,
         next_id: int,
         progress: Progress | None = None,
@@ -138,7 +139,10 @@ class VersionWriter:
         if expunge:
             for position in [p for p, s in enumerate(self._segments) if self._dead.get(s["name"])]:
                 self._merge_into_one([position], progress)
-        tones.save(self.directory / RESTORE_FILE)
+        if isinstance(tones, Path):  # unchanged since the version before: its file, linked
+            os.link(tones, self.directory / RESTORE_FILE)
+        else:
+            tones.save(self.directory / RESTORE_FILE)
         dead = {name: sorted(docs) for name, docs in self._dead.items() if docs}
         layout.write_json_atomic(self.directory / DELETED_FILE, dead)
         store = SegmentedStore([self.directory / s["name"] for s in self._segments], self.frozen_dead())
