@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from indexer.format import lexical
-from indexer.format.lexical import LexicalIndex, build_lexical, merge_lexical, passage_tokens
+from indexer.format.lexical import LEXICAL_DIR, LexicalIndex, build_lexical, merge_lexical, passage_tokens
 from tracuu.text.tokens import query_tokens
 
 PASSAGES = [
@@ -237,3 +237,23 @@ def test_old_format_is_refused(tmp_path: Path) -> None:
     (out / lexical.OLD_VOCAB).write_text("{}", encoding="utf-8")
     with pytest.raises(ValueError, match="rebuild"):
         LexicalIndex([tmp_path])
+
+
+def test_a_segment_linked_into_a_new_version_shares_its_parsed_vocabulary(tmp_path: Path) -> None:
+    """A live reload re-uses the vocabulary of every unchanged (hard-linked) segment; a new file is parsed."""
+    import os
+
+    first = tmp_path / "v1" / "seg-0"
+    first.mkdir(parents=True)
+    build_lexical(first, [0, 1], [("Tiêu đề", "Xã khánh thành cầu treo."), ("", "Huyện trồng cây xanh.")])
+    linked = tmp_path / "v2" / "seg-0"
+    (linked / LEXICAL_DIR).mkdir(parents=True)
+    for name in os.listdir(first / LEXICAL_DIR):
+        os.link(first / LEXICAL_DIR / name, linked / LEXICAL_DIR / name)
+    old, new = LexicalIndex([first]), LexicalIndex([linked])
+    assert new.segments[0].vocab is old.segments[0].vocab
+    rebuilt = tmp_path / "v3" / "seg-0"
+    rebuilt.mkdir(parents=True)
+    build_lexical(rebuilt, [0, 1], [("Tiêu đề", "Xã khánh thành cầu treo."), ("", "Huyện trồng cây xanh.")])
+    other = LexicalIndex([rebuilt])
+    assert other.segments[0].vocab is not old.segments[0].vocab and other.segments[0].vocab == old.segments[0].vocab
