@@ -22,9 +22,8 @@ from pathlib import Path
 
 import tantivy
 
-from indexer.format import layout
 from indexer.format.lexical import LexicalIndex, passage_tokens
-from indexer.format.store import STORE_FILE, Store
+from indexer.format.segments import Snapshot
 from tracuu.text.tokens import query_tokens
 
 DEPTH = 100
@@ -51,11 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("queries", type=Path)
     ap.add_argument("qrels", type=Path)
     args = ap.parse_args(argv)
-    version = layout.current_version(args.index)
-    store = Store(version / STORE_FILE)
-    rows = store.conn.execute(
-        "SELECT p.id, p.doc_id, a.title, p.text FROM passages p JOIN articles a USING (doc_id) ORDER BY p.id"
-    ).fetchall()
+    snapshot = Snapshot.current(args.index)
+    store = snapshot.store()
+    ids = sorted(pid for pid, _ in store.live_passages())
+    found = store.passages(ids)
+    rows = [(pid, found[pid].doc_id, found[pid].title, found[pid].text) for pid in ids]
     doc_of = {pid: doc for pid, doc, _, _ in rows}
 
     schema = tantivy.SchemaBuilder()
@@ -83,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         hits = searcher.search(tantivy.Query.boolean_query(terms), DEPTH).hits
         return [searcher.doc(address)["pid"][0] for _, address in hits]
 
-    lexical = LexicalIndex([version])
+    lexical = LexicalIndex(snapshot.segments, store.deleted_ids())
 
     def own_top(query: str) -> list[int]:
         return [pid for pid, _ in lexical.top(lexical.score_query(query), DEPTH)]
