@@ -537,7 +537,7 @@ def build_synthetic_version(
     }
 
 
-UPDATE_PASSAGES = 5  # passages of each article an update adds (about 100 articles: 500 passages)
+UPDATE_PASSAGES = 12  # pool paragraphs joined into each article an update adds: about 5 passages each
 SMALL_SEGMENTS = 9  # small updates before search is timed over one large and this many small segments
 
 
