@@ -19,6 +19,7 @@ import random
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -199,16 +200,28 @@ def test_sigkill_at_every_stage_leaves_the_served_index_intact(
     assert_clean_after_good_run(indexer, sources, index_dir, embedder)
 
 
-def test_sigkill_at_random_moments(indexer: Indexer, sources: list[Path], sample_index: Path, tmp_path: Path, embedder):
+def test_sigkill_at_random_moments(indexer: Indexer, sample_index: Path, tmp_path: Path, embedder):
     index_dir = copy_index(sample_index, tmp_path / "index")
     before = answers(index_dir, embedder)
     probe = copy_index(sample_index, tmp_path / "probe")
-    full = indexer.run(sources, probe)  # how long a whole run takes here
+
+    def changed(trial: int) -> list[Path]:
+        """The sources with the new article changed again: each run has a segment to write (and to merge)."""
+        path = tmp_path / f"new-{trial}.jsonl"
+        article = {**NEW_ARTICLE, "text": f"{NEW_ARTICLE['text']} Bản tin cập nhật lần thứ {trial}."}
+        path.write_text(json.dumps(article, ensure_ascii=False) + "\n", encoding="utf-8")
+        return [CORPUS, path]
+
+    assert indexer.run(changed(0), probe).get("rc") == 0
+    full = indexer.run(changed(1), probe, env={"TRACUU_MAX_SEGMENTS": "1"})  # how long an update and a merge take
     assert full.get("rc") == 0, full
     rng = random.Random(int(os.environ.get("TRACUU_CRASH_SEED", "5")))
-    for _ in range(int(os.environ.get("TRACUU_CRASH_RUNS", "3"))):
+    outcomes: list[str] = []
+    for trial in range(int(os.environ.get("TRACUU_CRASH_RUNS", "3"))):
         merges = {"TRACUU_MAX_SEGMENTS": "1"} if rng.random() < 0.5 else {}  # an update, or an update and a merge
-        result = indexer.run(sources, index_dir, env=merges, kill_after=rng.uniform(0, full["seconds"]))
+        run = changed(trial + 2)
+        result = indexer.run(run, index_dir, env=merges, kill_after=rng.uniform(0, full["seconds"]))
+        outcomes.append(("merge " if merges else "") + ("finished" if result.get("rc") == 0 else "killed"))
         if result.get("rc") == 0:  # finished before the kill: the new version is served, whole
             assert layout.current_version(index_dir).name != before[0]
             assert answers(index_dir, embedder)[1][1]["hits"][0]["doc_id"] == "crash-test-1"
@@ -216,6 +229,7 @@ def test_sigkill_at_random_moments(indexer: Indexer, sources: list[Path], sample
             continue
         assert result.get("signal") == 9, result
         assert_unharmed(index_dir, before, embedder)
+    print("\nSIGKILL trials:", ", ".join(f"{n} {o}" for o, n in sorted(Counter(outcomes).items())))
 
 
 @pytest.mark.parametrize("stage", ["store", "faiss", "manifest"])
