@@ -399,7 +399,8 @@ class LexicalIndex:
         """Passage ids (sorted) that share at least one token with the query: what the lexical leg matches."""
         if scores is None:
             return np.zeros(0, dtype=np.int64)
-        return np.sort(self.row_ids[np.flatnonzero(scores)])
+        ids = self.row_ids[np.flatnonzero(scores)]
+        return ids if self.sorted_ids else np.sort(ids)  # rows in id order already: no sort of every match
 
     def top(self, scores: np.ndarray | None, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(passage id, BM25 score) best first from `score_query`'s scores; `allowed` restricts to those ids."""
