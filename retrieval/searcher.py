@@ -249,7 +249,7 @@ class Searcher:
         dense_matches = np.unique(np.asarray([c.id for c in nearest[:FUSION_DEPTH]], dtype=np.int64))
         matches = {"lexical": lexical_matches, "dense": dense_matches}.get(mode)
         if matches is None:
-            matches = _sorted_union(lexical_matches, dense_matches)
+            matches = sorted_union(lexical_matches, dense_matches)
         if mode == "lexical":
             ranked = [Candidate(i, s) for i, s in self.lexical.top(scores, depth, allowed)]
         elif mode == "dense":
@@ -257,7 +257,7 @@ class Searcher:
         else:
             lexical_leg = self.lexical.top(scores, leg_depth, allowed)
             ranked = self._fused(vector, dense_leg, lexical_leg, plan.weight)[:depth]
-        is_match = _in_sorted(matches, np.asarray([c.id for c in ranked], dtype=np.int64))
+        is_match = in_sorted(matches, np.asarray([c.id for c in ranked], dtype=np.int64))
         return [c for c, keep in zip(ranked, is_match, strict=True) if keep], matches
 
     def _fused(
@@ -452,14 +452,14 @@ def _group_by_article(
     return list(hits.values())
 
 
-def _sorted_union(many: np.ndarray, few: np.ndarray) -> np.ndarray:
+def sorted_union(many: np.ndarray, few: np.ndarray) -> np.ndarray:
     """`np.union1d` of two sorted id arrays, the second short: inserted in place, without sorting the first
     (a query's lexical matches can be most of the index)."""
-    extra = few[~_in_sorted(many, few)]
+    extra = few[~in_sorted(many, few)]
     return np.insert(many, np.searchsorted(many, extra), extra) if len(extra) else many
 
 
-def _in_sorted(haystack: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def in_sorted(haystack: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Whether each id is in the sorted `haystack` (binary search: cost by the ids, not the haystack)."""
     if not len(haystack):
         return np.zeros(len(ids), dtype=bool)

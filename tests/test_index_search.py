@@ -258,11 +258,11 @@ def test_evaluate_searches_each_query_as_typed() -> None:
 def test_sorted_set_helpers_agree_with_numpy() -> None:
     import numpy as np
 
-    from retrieval.searcher import _in_sorted, _sorted_union
+    from retrieval.searcher import in_sorted, sorted_union
 
     rng = np.random.default_rng(3)
     for _ in range(50):
         many = np.unique(rng.integers(0, 500, rng.integers(0, 300)))
         few = np.unique(rng.integers(0, 600, rng.integers(0, 20)))
-        assert _sorted_union(many, few).tolist() == np.union1d(many, few).tolist()
-        assert _in_sorted(many, few).tolist() == np.isin(few, many).tolist()
+        assert sorted_union(many, few).tolist() == np.union1d(many, few).tolist()
+        assert in_sorted(many, few).tolist() == np.isin(few, many).tolist()

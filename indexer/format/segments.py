@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +95,7 @@ class SegmentWriter:
         self.articles = 0
         self.index_type: str | None = None
         self._store = StoreWriter(directory / STORE_FILE)
-        self._lexical_ids: list[int] = []
+        self._lexical_ids = array("q")  # 8 bytes a passage, not a Python int each
         self._lexical_texts: list[tuple[str, str]] = []
         self._signature_ids: list[str] = []
         self._signatures: list[np.ndarray] = []
@@ -111,7 +112,7 @@ class SegmentWriter:
         self._store.add_article(article, content_hash, dup_group)
         fault_point("store", self.directory / STORE_FILE)
         self._store.add_passages(article.id, ids, passages)
-        self._lexical_ids.extend(int(i) for i in ids)
+        self._lexical_ids.extend(ids)
         self._lexical_texts.extend((article.title, p.text) for p in passages)
         if signature is not None:
             self._signature_ids.append(article.id)
