@@ -340,13 +340,14 @@ class SegmentedStore:
     def live_articles(self) -> Iterator[tuple[str, str | None, str | None, str]]:
         """(doc_id, source, published, dup_group) of every live article."""
         for part in self.parts:
-            rows = part.store.conn.execute("SELECT doc_id, source, published, dup_group FROM articles")
+            # in id order per segment (the primary key's index): sorting all segments' rows is then a merge of runs
+            rows = part.store.conn.execute("SELECT doc_id, source, published, dup_group FROM articles ORDER BY doc_id")
             yield from (row for row in rows if row[0] not in part.dead)
 
     def live_passages(self) -> Iterator[tuple[int, str]]:
         """(passage id, doc_id) of every live passage."""
         for part in self.parts:
-            rows = part.store.conn.execute("SELECT id, doc_id FROM passages")
+            rows = part.store.conn.execute("SELECT id, doc_id FROM passages ORDER BY id")
             yield from (row for row in rows if row[1] not in part.dead)
 
     def sources(self) -> list[tuple[str, int]]:
