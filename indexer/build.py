@@ -7,7 +7,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ import numpy as np
 from indexer.boilerplate import Boilerplate
 from indexer.chunking import ChunkingParams, chunk_text
 from indexer.dedup import assign_groups, signature
+from indexer.embedding import Embedding, GroupRunner, cache_for
 from indexer.format import ann, layout
 from indexer.format.faults import fault_point
 from indexer.format.records import Article, Passage
@@ -30,14 +31,13 @@ from indexer.source_warnings import SourceWarnings
 from indexer.sources import SourceFiles, file_key, file_stat, reading_options
 from tracuu.settings import Settings
 from tracuu.text.lang import detect_language
-from tracuu.text.normalise import NORMALISATION_NAME, nfc
+from tracuu.text.normalise import NORMALISATION_NAME
 from tracuu.text.restore import RESTORE_FILE, ToneModel
 
 if TYPE_CHECKING:
     from models.embedder import Embedder
 
 TITLE_TOKEN_BUDGET = 64
-EMBED_SLICE_BATCHES = 8  # batches per encode call (256 passages at --batch-size 32): progress after each
 EMBEDDING_RECIPE = 1  # bump when what is embedded for a passage changes (see embed_text)
 
 
@@ -56,6 +56,7 @@ class IndexSummary:
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (read, chunk, embed, ...)
     boilerplate_sentences: int = 0  # sentences left out as their source's boilerplate (indexer.boilerplate)
     merged_segments: int = 0  # segments merged into one by this run
+    cached_passages: int = 0  # of the embedded: vectors an interrupted run had finished (indexer.embedding)
 
     def line(self) -> str:
         rate = self.embedded_passages / self.seconds if self.seconds else 0.0
@@ -64,6 +65,7 @@ class IndexSummary:
             f"indexed {self.articles} articles, {self.passages} passages in {self.seconds:.1f} s "
             f"(embedded {self.embedded_passages} passages of {self.embedded_articles} articles, {rate:.1f}/s; "
             f"reused {self.reused_articles}; removed {self.removed_articles}{skipped}"
+            + (f"; {self.cached_passages} of them finished by an earlier run" if self.cached_passages else "")
             + (f"; left out {self.boilerplate_sentences} boilerplate sentences" if self.boilerplate_sentences else "")
             + ")"
             + (f" ({Progress.format_timings(self.stages)})" if self.stages else "")
@@ -249,6 +251,7 @@ def build_index(
     settings: Settings | None = None,
     raw: bool = False,
     progress: Progress | None = None,
+    runner: GroupRunner | None = None,
 ) -> IndexSummary:
     """Build or update `index_dir` from `sources`; the served version is replaced atomically.
 
@@ -260,6 +263,8 @@ def build_index(
     published version is never touched before the final atomic swap.
 
     `progress` reports each stage as it runs (the CLI passes `Progress(sys.stderr)`); None is silent.
+    `runner` embeds the passages elsewhere (a Ray cluster: indexer.distributed), with the same groups and so
+    the same vectors as the local run; groups finished by a run that did not publish are not embedded again.
     """
     params = params or ChunkingParams()
     settings = settings or Settings()
@@ -270,6 +275,7 @@ def build_index(
     known = SourceFiles.load(_served(index_dir))  # checked again under the writer lock
     reading = Reading(known, raw, settings.max_article_bytes)
     articles = collect_articles(sources, warnings, settings.max_article_bytes, raw, progress, reading)
+    embedding = Embedding(embedder, batch_size, runner, cache_for(index_dir, embedder, batch_size))
     with write_version(index_dir) as version:
         changes = PostedArticles(index_dir).changes()  # under the writer lock, with what it re-uses
         if reading.kept and SourceFiles.load(_served(index_dir)) != known:
@@ -279,11 +285,10 @@ def build_index(
             summary = _fill_version(
                 version,
                 _Update(_with_posted(articles, changes), changes.deleted, removes_missing=True, kept=set(reading.kept)),
-                embedder,
+                embedding,
                 params,
                 base,
                 reuse,
-                batch_size,
                 progress,
                 changes,
                 raw,
@@ -291,6 +296,7 @@ def build_index(
             )
         publish = progress.stage("publish")  # ends once the block has swapped the new version in
     publish.close()
+    embedding.published()
     return _finished(summary, version, started, progress, len(warnings))
 
 
@@ -329,9 +335,11 @@ def publish_posted(
                     if reuse is None:
                         store.close()
             SourceFiles.load(_served(index_dir)).save(version.directory)  # for the next `tracuu index`
+            embedding = Embedding.local(embedder, batch_size, index_dir)
             summary = _fill_version(
-                version, update, embedder, params, base, reuse, batch_size, progress, changes, False, max_segments
+                version, update, embedding, params, base, reuse, progress, changes, False, max_segments
             )
+    embedding.published()
     return _finished(summary, version, started, progress, 0)
 
 
@@ -392,11 +400,10 @@ class _Update:
 def _fill_version(
     version: VersionWriter,
     update: _Update,
-    embedder: Embedder,
+    embedding: Embedding,
     params: ChunkingParams,
     base: _Base | None,
     reuse: _Reuse | None,
-    batch_size: int,
     progress: Progress,
     posted: PostedChanges,
     raw: bool,
@@ -409,6 +416,7 @@ def _fill_version(
     the new ones (not with `raw`: sources already clean).
     """
     articles = update.articles
+    embedder = embedding.embedder
     live = base.store.located_hashes() if base else {}
     old_hashes = reuse.store.article_hashes() if reuse else {}
     next_id = base.next_id if base else int(reuse.manifest["counts"]["next_id"]) if reuse else 0
@@ -464,7 +472,8 @@ def _fill_version(
     with progress.stage("embed", total=len(texts), unit="passages") as stage:
         if texts:
             fault_point("embed")
-            new_vectors.append(_embed(embedder, texts, batch_size, stage.update))
+            new_vectors.append(embedding.vectors(texts, stage.update))
+            summary.cached_passages = embedding.cached
         new_ids.append(np.asarray([i for _, _, ids in to_embed for i in ids], dtype=np.int64))
     summary.embedded_articles = len(to_embed)
     summary.embedded_passages = len(texts)
@@ -511,22 +520,6 @@ def _known_signatures(base: _Base, gone: set[str]) -> tuple[list[str], np.ndarra
             matrices.append(matrix[keep])
     groups = {doc_id: group for doc_id, _, _, group in base.store.live_articles()}
     return ids, (np.concatenate(matrices) if matrices else np.zeros((0, 0), dtype=np.uint64)), groups
-
-
-def _embed(embedder: Embedder, texts: list[str], batch_size: int, done: Callable[[int], None]) -> np.ndarray:
-    """Embed `texts` a slice at a time, reporting each slice to `done`; vectors come back in input order.
-
-    Longest first over the whole list, as the embedder orders one call's texts, so each slice pads to
-    similar lengths.
-    """
-    order = sorted(range(len(texts)), key=lambda i: len(nfc(texts[i])), reverse=True)
-    step = max(batch_size * EMBED_SLICE_BATCHES, 1)
-    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
-    for start in range(0, len(order), step):
-        rows = order[start : start + step]
-        out[rows] = embedder.encode_passages([texts[i] for i in rows], batch_size=batch_size)
-        done(len(rows))
-    return out
 
 
 def _short_title(title: str, embedder: Embedder) -> str:

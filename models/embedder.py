@@ -186,6 +186,15 @@ class Embedder:
         specials = self.encoder.count_tokens([""], add_special_tokens=True)[0]
         return self.max_seq_length - specials - self.count_tokens(self.prompts["passage"])
 
+    @property
+    def batching(self) -> dict[str, Any]:
+        """How batches run, beside the identity: int8 activations are quantised per batch, so the padded-token
+        budget and the threads per batch are part of what a passage's vector depends on."""
+        options = getattr(self.encoder, "options", None)
+        if options is None:
+            return {}
+        return {"batch_tokens": options.batch_tokens, "threads_per_batch": options.threads}
+
     @cached_property
     def identity(self) -> dict[str, Any]:
         """What the index records; equal identities mean interchangeable vectors."""

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     threads: int = Field(0, ge=0, description="threads for embedding; 0: all CPUs (torch: unless OMP_NUM_THREADS)")
     onnx_threads: int = Field(1, ge=1, description="intra-op threads per ONNX batch when embedding passages")
     batch_tokens: int = Field(512, ge=16, description="padded tokens per embedding batch (ONNX backends)")
+    ray_watchdog_s: float = Field(
+        600, gt=0, description="`tracuu index --ray`: seconds without a finished group before the run gives up"
+    )
 
     @property
     def cache_dir(self) -> Path:

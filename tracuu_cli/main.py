@@ -8,6 +8,7 @@ runtime or the web stack to load.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -54,17 +55,26 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     embedder = Embedder.load(args.model, settings=settings)
     params = ChunkingParams(max_tokens=args.max_tokens)
     sources = [Path(s) for s in args.sources]
-    summary = build_index(
-        sources,
-        Path(args.index),
-        embedder,
-        params,
-        args.batch_size,
-        strict=args.strict,
-        settings=settings,
-        raw=args.raw,
-        progress=Progress(sys.stderr),
-    )
+    progress = Progress(sys.stderr)
+    with contextlib.ExitStack() as cluster:
+        runner = None
+        if args.ray:
+            from indexer.distributed import RayRunner, ray_cluster
+
+            cluster.enter_context(ray_cluster(args.ray))
+            runner = RayRunner(embedder, args.model, settings, args.batch_size, args.ray_workers, progress=progress)
+        summary = build_index(
+            sources,
+            Path(args.index),
+            embedder,
+            params,
+            args.batch_size,
+            strict=args.strict,
+            settings=settings,
+            raw=args.raw,
+            progress=progress,
+            runner=runner,
+        )
     print(summary.line())
     return 0
 
@@ -176,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--raw", action="store_true", help="take JSON Lines text as it is (already clean): no caption or byline removal"
     )
+    p.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="embed on a Ray cluster (HOST:PORT, ray://..., auto) or a throwaway local one of N CPUs (local:N); "
+        "the same index as without (the tracuu[ray] extra; docs/scale-out.md)",
+    )
+    p.add_argument("--ray-workers", type=int, default=None, help="embedding workers (default: one per cluster CPU)")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("optimize", help="merge an index's segments, dropping deleted articles (nothing re-embedded)")
@@ -264,9 +281,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(exc: Exception) -> int:
     """Known failures in one line (a write that failed: exit 1; bad input: exit 2); anything else propagates."""
+    from indexer.distributed import DistributedError
     from retrieval.searcher import ModelMismatch  # only on failure: the searcher pulls in faiss and the model
 
-    if isinstance(exc, IndexWriteError):
+    if isinstance(exc, (IndexWriteError, DistributedError)):
         return _fail(str(exc), EXIT_FAILURE)
     bad_input = (SourceError, IndexNotFound, IndexBusy, ModelMismatch, FileExistsError, NotADirectoryError)
     if isinstance(exc, bad_input):

@@ -32,6 +32,7 @@ VERSION_PREFIX = "v-"
 TMP_PREFIX = ".tmp-"
 LOCK = ".lock"
 POSTED = "posted"  # articles posted over HTTP, kept for every later version (indexer.posted)
+EMBEDDING_CACHE = "embedding-cache"  # vectors of a run not yet published, kept for its rerun (indexer.embedding)
 KEEP_OLD_VERSIONS = 1
 
 
@@ -94,7 +95,8 @@ def check_index_dir(index_dir: Path) -> None:
     foreign = [
         p.name
         for p in index_dir.iterdir()
-        if p.name not in (CURRENT, LOCK, POSTED) and not p.name.startswith((VERSION_PREFIX, TMP_PREFIX))
+        if p.name not in (CURRENT, LOCK, POSTED, EMBEDDING_CACHE)
+        and not p.name.startswith((VERSION_PREFIX, TMP_PREFIX))
     ]
     if foreign:
         raise FileExistsError(f"{index_dir}: not a tracuu index directory (contains {foreign[0]!r}); use an empty DIR")

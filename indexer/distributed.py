@@ -1,0 +1,244 @@
+"""Embedding on a Ray cluster (`tracuu index ... --ray ADDRESS|local:N`, the `tracuu[ray]` extra).
+
+The driver plans the groups of passages (indexer.embedding) and keeps everything that makes the index what it
+is: the index directory and its writer lock, ids, the store, duplicate grouping, publication. Workers only
+turn groups of texts into vectors, in a pool of actors that each load the model once; they never see the
+index directory, and the texts travel through Ray's object store, so no shared filesystem is needed. Because
+a group is embedded with the same batches wherever it runs, the vectors are the same bytes as a local run's.
+
+Why actors fed by the driver rather than Ray Data's `map_batches`: the unit of work is a group the driver
+planned (its batch-mates decide its vectors), results must land at known rows, and the driver bounds the
+groups in flight (two per worker), which is the backpressure Ray Data would give; a Ray Data pipeline
+re-blocks rows as it sees fit.
+
+A worker that dies is restarted and its group retried (actor restarts and task retries), which changes no
+result. A lost node with nothing to replace it can leave Ray waiting forever (ray-project/ray#26991): a
+watchdog ends the run with a clear error when no group finishes for `ray_watchdog_s`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from indexer.embedding import GroupDone
+from indexer.format.faults import ENV as FAULT_ENV
+from indexer.format.faults import ONCE_ENV as FAULT_ONCE_ENV
+from indexer.format.faults import WORKER_STAGE, fault_point
+from indexer.progress import Progress
+from models.embedder import Embedder
+from tracuu.settings import Settings
+
+IN_FLIGHT_PER_WORKER = 2  # groups queued on each worker: one running, one waiting in its mailbox
+RETRIES = 3  # restarts of a dead worker, and retries of the group it was embedding
+CPU_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")  # int8 kernels differ with these
+WORKER_SETTINGS = ("cache", "backend", "onnx_threads", "batch_tokens")  # what a worker's embedder is loaded with
+INSTALL_HINT = "install the extra: pip install 'tracuu[ray]'"
+
+
+class DistributedError(RuntimeError):
+    """A distributed run cannot go on (no Ray, workers that differ from the driver, a lost node); the index
+    directory is unchanged."""
+
+
+def runtime_identity(embedder: Embedder) -> dict[str, Any]:
+    """What a worker's vectors depend on besides the texts: the same on every worker and on the driver, or the
+    vectors of one run would not be interchangeable (int8 kernels differ without VNNI)."""
+    return {
+        "model": embedder.identity,
+        "batching": embedder.batching,
+        "onnxruntime": _version("onnxruntime"),
+        "machine": platform.machine(),
+        "cpu": cpu_features(),
+    }
+
+
+def cpu_features() -> list[str]:
+    """The instruction sets among CPU_FEATURES this CPU has (Linux: /proc/cpuinfo; elsewhere none known)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            flags = next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), [])
+    except OSError:
+        return []
+    return [name for name in CPU_FEATURES if name in flags]
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+class GroupEmbedder:
+    """A Ray actor (made remote in RayRunner): the model loaded once, then one group per call."""
+
+    def __init__(self, model: str | None, settings: dict[str, Any], cpus: int) -> None:
+        import ray
+
+        self.embedder = Embedder.load(model, settings=Settings(**{**settings, "threads": cpus}))
+        self.worker = f"node {ray.get_runtime_context().get_node_id()[:8]} pid {os.getpid()}"
+
+    def identity(self) -> dict[str, Any]:
+        return runtime_identity(self.embedder)
+
+    def embed(self, texts: list[str], batch_size: int) -> tuple[np.ndarray, str]:
+        fault_point(WORKER_STAGE)
+        return self.embedder.encode_passages(texts, batch_size=batch_size), self.worker
+
+
+@dataclass
+class WorkerStats:
+    groups: int = 0
+    passages: int = 0
+
+
+@dataclass
+class RayRunner:
+    """Embeds groups on a pool of `workers` GroupEmbedder actors (default: one per `cpus_per_worker` CPUs of the
+    cluster), checks first that each embeds exactly as the driver's `embedder` would."""
+
+    embedder: Embedder
+    model: str | None
+    settings: Settings
+    batch_size: int = 32
+    workers: int | None = None
+    cpus_per_worker: int = 1
+    progress: Progress = field(default_factory=Progress)
+    stats: dict[str, WorkerStats] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def embed_groups(self, groups: Sequence[list[str]], done: GroupDone) -> None:
+        if not groups:
+            return
+        import ray
+
+        started = time.perf_counter()
+        actors = self._start(ray)
+        try:
+            self._check(ray, actors)
+            self._run(ray, actors, groups, done)
+        finally:
+            for actor in actors:
+                ray.kill(actor, no_restart=True)
+        self.seconds += time.perf_counter() - started
+        self._summarise()
+
+    def _start(self, ray: Any) -> list[Any]:
+        count = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // self.cpus_per_worker)
+        remote = ray.remote(
+            num_cpus=self.cpus_per_worker, max_restarts=RETRIES, max_task_retries=RETRIES, runtime_env=_fault_env()
+        )(GroupEmbedder)
+        settings = self.settings.model_dump(mode="json", include=set(WORKER_SETTINGS))
+        nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
+        self.progress.log(f"embedding on {count} Ray workers ({self.cpus_per_worker} CPU each) over {nodes} nodes")
+        return [remote.remote(self.model, settings, self.cpus_per_worker) for _ in range(count)]
+
+    def _check(self, ray: Any, actors: list[Any]) -> None:
+        expected = runtime_identity(self.embedder)
+        for identity in self._wait(ray, [actor.identity.remote() for actor in actors], "starting"):
+            if identity != expected:
+                differs = sorted(k for k in expected if identity.get(k) != expected.get(k))
+                raise DistributedError(
+                    "a Ray worker would embed differently from this machine ("
+                    + "; ".join(f"{k}: worker {identity.get(k)!r}, here {expected.get(k)!r}" for k in differs)
+                    + "): vectors of one index must come from one model, runtime and CPU kind; "
+                    "run workers on machines like the driver, or index without --ray"
+                )
+
+    def _wait(self, ray: Any, refs: list[Any], what: str) -> list[Any]:
+        """ray.get under the watchdog."""
+        ready, pending = ray.wait(refs, num_returns=len(refs), timeout=self.settings.ray_watchdog_s)
+        if pending:
+            raise self._stalled(ray, what)
+        return ray.get(refs)
+
+    def _run(self, ray: Any, actors: list[Any], groups: Sequence[list[str]], done: GroupDone) -> None:
+        queue = list(range(len(groups)))[::-1]  # popped from the end: group 0 first
+        running: dict[Any, tuple[int, Any]] = {}  # result ref -> (group number, its actor)
+        load = dict.fromkeys(range(len(actors)), 0)
+
+        def submit() -> None:
+            while queue:
+                slot = min(load, key=load.__getitem__)
+                if load[slot] >= IN_FLIGHT_PER_WORKER:
+                    return
+                number = queue.pop()
+                running[actors[slot].embed.remote(groups[number], self.batch_size)] = (number, slot)
+                load[slot] += 1
+
+        submit()
+        while running:
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=self.settings.ray_watchdog_s)
+            if not ready:
+                raise self._stalled(ray, "embedding")
+            number, slot = running.pop(ready[0])
+            load[slot] -= 1
+            try:
+                vectors, worker = ray.get(ready[0])
+            except ray.exceptions.RayError as exc:
+                raise DistributedError(
+                    f"Ray: a group of passages failed on {RETRIES + 1} tries; the index is unchanged ({exc})"
+                ) from exc
+            stats = self.stats.setdefault(worker, WorkerStats())
+            stats.groups += 1
+            stats.passages += len(groups[number])
+            done(number, vectors)
+            submit()
+
+    def _stalled(self, ray: Any, what: str) -> DistributedError:
+        alive = sum(1 for node in ray.nodes() if node.get("Alive"))
+        return DistributedError(
+            f"Ray: nothing finished {what} in {self.settings.ray_watchdog_s:g} s with {alive} live nodes; a worker "
+            "node was probably lost with none to take its place (Ray then waits forever: ray-project/ray#26991). "
+            "The index is unchanged; run again when the cluster is whole: finished groups are not embedded again "
+            "(TRACUU_RAY_WATCHDOG_S sets the wait)"
+        )
+
+    def _summarise(self) -> None:
+        if not self.stats or not self.seconds:
+            return
+        passages = sum(s.passages for s in self.stats.values())
+        per_worker = ", ".join(f"{name} {s.passages} in {s.groups} groups" for name, s in sorted(self.stats.items()))
+        self.progress.log(
+            f"Ray: {passages} passages in {self.seconds:.1f} s on {len(self.stats)} workers, "
+            f"{passages / self.seconds / len(self.stats):.1f}/s per worker ({per_worker})"
+        )
+
+
+def _fault_env() -> dict[str, Any] | None:
+    """Test-only: the fault injection of indexer.format.faults reaches the workers too."""
+    env = {name: os.environ[name] for name in (FAULT_ENV, FAULT_ONCE_ENV) if os.environ.get(name)}
+    return {"env_vars": env} if env else None
+
+
+@contextlib.contextmanager
+def ray_cluster(address: str) -> Iterator[None]:
+    """Connected to the cluster at `address` (`ray://...`, `HOST:PORT`, `auto`), or to a throwaway local one
+    of N CPUs for `local:N`; disconnected (and a local one stopped) afterwards."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise DistributedError(f"--ray needs Ray: {INSTALL_HINT}") from exc
+    if address.startswith("local:"):
+        cpus = address.removeprefix("local:")
+        if not cpus.isdigit() or int(cpus) < 1:
+            raise DistributedError(f"--ray local:N takes a number of CPUs, got {address!r}")
+        ray.init(num_cpus=int(cpus), include_dashboard=False, log_to_driver=False, configure_logging=False)
+    else:
+        try:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, ValueError, RuntimeError) as exc:
+            raise DistributedError(f"--ray {address}: cannot connect to a Ray cluster there ({exc})") from exc
+    try:
+        yield
+    finally:
+        ray.shutdown()
