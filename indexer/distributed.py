@@ -114,7 +114,8 @@ class RayRunner:
     cpus_per_worker: int = 1
     progress: Progress = field(default_factory=Progress)
     stats: dict[str, WorkerStats] = field(default_factory=dict)
-    seconds: float = 0.0
+    seconds: float = 0.0  # in embed_groups, workers' start included
+    busy_seconds: float = 0.0  # from every worker ready to the last group done: what throughput is measured on
 
     def embed_groups(self, groups: Sequence[list[str]], done: GroupDone) -> None:
         if not groups:
@@ -125,7 +126,9 @@ class RayRunner:
         actors = self._start(ray)
         try:
             self._check(ray, actors)
+            ready = time.perf_counter()
             self._run(ray, actors, groups, done)
+            self.busy_seconds += time.perf_counter() - ready
         finally:
             for actor in actors:
                 ray.kill(actor, no_restart=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -143,7 +144,22 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from tracuu_cli.bench.runner import run_bench
 
+    if args.ray is not None:
+        return _bench_ray(args, settings)
     return run_bench(args, settings)
+
+
+def _bench_ray(args: argparse.Namespace, settings: Settings) -> int:
+    from tracuu_cli.bench import distributed
+    from tracuu_cli.bench.runner import BenchConfig
+
+    if args.ray < 1:
+        return _fail("--ray: need at least 1 worker")
+    result = distributed.measure_ray_scaling(BenchConfig(settings=settings), args.ray, args.passages or 768)
+    print(distributed.render(result))
+    if args.json:
+        print(json.dumps(result))
+    return 0
 
 
 # Every search parameter but the query (the positional QUERY), by its API name.
@@ -166,6 +182,20 @@ def add_search_options(parser: argparse.ArgumentParser, names: tuple[str, ...] |
             parser.add_argument(*flags, dest=name, default=None, help=f"{field.description}{choices}{shown}")
             if values == ("on", "off"):  # a switch also reads as a flag: --no-time is --time off
                 parser.add_argument(f"--no-{name}", dest=name, action="store_const", const="off", help=f"--{name} off")
+
+
+def cmd_replicate(args: argparse.Namespace, settings: Settings) -> int:
+    from indexer.format.replica import replicate
+
+    done = replicate(Path(args.source), Path(args.index))
+    if done.already:
+        print(f"{args.index} serves {done.version} already")
+    else:
+        print(
+            f"{args.index} serves {done.version} ({done.copied_segments} segments copied, "
+            f"{done.linked_segments} already there)"
+        )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", required=True, metavar="DIR")
     p.add_argument("--segments", type=int, default=1, help="merge until at most this many remain (default 1)")
     p.set_defaults(func=cmd_optimize)
+
+    p = sub.add_parser(
+        "replicate", help="publish in DIR the version SOURCE serves (a read-only replica; docs/scale-out.md)"
+    )
+    p.add_argument("source", metavar="SOURCE", help="an index directory, or a copied version directory")
+    p.add_argument("--index", required=True, metavar="DIR")
+    p.set_defaults(func=cmd_replicate)
 
     p = sub.add_parser("search", help="search an index")
     p.add_argument("query", metavar="QUERY")
@@ -258,6 +295,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--passages", type=int, default=None, help="index size(s) to measure (default: 10k, 100k, 1M)")
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--json", action="store_true", help="the last line of stdout is one JSON object")
+    p.add_argument(
+        "--ray",
+        type=int,
+        nargs="?",
+        const=os.cpu_count() or 1,
+        default=None,
+        metavar="N",
+        help="only: embedding on a local Ray cluster of N 1-CPU workers (default: the CPUs) against one 1-CPU run, "
+        "of --passages real passages (default 768)",
+    )
     p.set_defaults(func=cmd_bench)
     return parser
 
