@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from indexer.boilerplate import Boilerplate
-from indexer.chunking import ChunkingParams, chunk_text
-from indexer.dedup import assign_groups, signature
+from indexer.chunking import ChunkingParams
+from indexer.dedup import assign_groups
 from indexer.embedding import Embedding, GroupRunner, cache_for
 from indexer.format import ann, layout
 from indexer.format.faults import fault_point
@@ -99,12 +99,13 @@ def collect_articles(
     raw: bool = False,
     progress: Progress | None = None,
     reading: Reading | None = None,
+    detect: bool = True,
 ) -> list[Article]:
     """Read every source up front, so that bad input is reported, or stops the run, before any write.
 
     With `warnings`, a bad item is warned about and left out (see indexer.source_warnings);
     without, the first one raises SourceError. With `reading`, files unchanged since the last run are not
-    read (their ids are `reading.kept`).
+    read (their ids are `reading.kept`). `detect=False` leaves languages unset (detected elsewhere, in parallel).
     """
     seen: dict[str, str] = {}
     articles = []
@@ -121,7 +122,7 @@ def collect_articles(
             warnings(problem)
             continue
         seen[article.id] = article.origin
-        articles.append(_with_language(article))
+        articles.append(_with_language(article) if detect else article)
     stage.close()
     if warnings is not None:
         warnings.check(len(articles) + (len(reading.kept) if reading is not None else 0))
@@ -164,9 +165,23 @@ class Reading:
         return SourceFiles(self.options, files)
 
 
+def _detect_languages(articles: list[Article], embedding: Embedding, progress: Progress) -> None:
+    unknown = [a for a in articles if not a.lang]
+    with progress.stage("language", total=len(unknown), unit="articles") as stage:
+        for article, lang in zip(
+            unknown, embedding.step("language", [_language_text(a) for a in unknown]), strict=True
+        ):
+            article.lang = lang
+        stage.update(len(unknown))
+
+
+def _language_text(article: Article) -> str:
+    return article.title + "\n" + article.text
+
+
 def _with_language(article: Article) -> Article:
     if not article.lang:
-        article.lang = detect_language(article.title + "\n" + article.text)
+        article.lang = detect_language(_language_text(article))
     return article
 
 
@@ -274,8 +289,10 @@ def build_index(
     warnings = SourceWarnings(strict=strict)
     known = SourceFiles.load(_served(index_dir))  # checked again under the writer lock
     reading = Reading(known, raw, settings.max_article_bytes)
-    articles = collect_articles(sources, warnings, settings.max_article_bytes, raw, progress, reading)
     embedding = Embedding(embedder, batch_size, runner, cache_for(index_dir, embedder, batch_size))
+    articles = collect_articles(sources, warnings, settings.max_article_bytes, raw, progress, reading, runner is None)
+    if runner is not None:  # the languages on the workers: the slowest step of reading (langdetect)
+        _detect_languages(articles, embedding, progress)
     with write_version(index_dir) as version:
         changes = PostedArticles(index_dir).changes()  # under the writer lock, with what it re-uses
         if reading.kept and SourceFiles.load(_served(index_dir)) != known:
@@ -437,7 +454,7 @@ def _fill_version(
     for doc_id in gone:
         version.delete(base.snapshot.segments[live[doc_id][0]].name, doc_id)  # type: ignore[union-attr]
 
-    signatures = [signature(a.text) for a in pending]
+    signatures = embedding.step("signature", [a.text for a in pending])
     groups = assign_groups(pending, signatures, *(_known_signatures(base, gone) if base else ()))
     if boilerplate is not None:
         boilerplate = boilerplate.merged(Boilerplate.detect(pending, groups))
@@ -446,10 +463,13 @@ def _fill_version(
     new_ids: list[np.ndarray] = []
     new_vectors: list[np.ndarray] = []
     to_embed: list[tuple[Article, list[Passage], list[int]]] = []
-    for article, article_signature in zip(pending, signatures, strict=True):
+    digests = [content_hash(article, params) for article in pending]
+    reused = [bool(reuse) and old_hashes.get(a.id) == digest for a, digest in zip(pending, digests, strict=True)]
+    fresh = [a.text for a, old in zip(pending, reused, strict=True) if not old]
+    chunks = iter(embedding.step("chunks", fresh, params))
+    for article, article_signature, digest, old in zip(pending, signatures, digests, reused, strict=True):
         stage.update()
-        digest = content_hash(article, params)
-        if reuse and old_hashes.get(article.id) == digest:
+        if old:
             rows = reuse.store.passages_of(article.id)
             ids = [r[0] for r in rows]
             version.add_article(
@@ -459,7 +479,7 @@ def _fill_version(
             new_vectors.append(np.asarray(reuse.vectors[[reuse.id_rows[i] for i in ids]]))
             summary.reused_articles += 1
             continue
-        passages = chunk_text(article.text, embedder.count_tokens, params)
+        passages = next(chunks)
         ids = list(range(next_id, next_id + len(passages)))
         next_id += len(passages)
         version.add_article(article, digest, groups[article.id], ids, passages, article_signature)

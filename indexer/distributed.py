@@ -22,18 +22,20 @@ import contextlib
 import os
 import platform
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
 import numpy as np
 
+from indexer.chunking import ChunkingParams
 from indexer.embedding import GroupDone
 from indexer.format.faults import ENV as FAULT_ENV
 from indexer.format.faults import ONCE_ENV as FAULT_ONCE_ENV
 from indexer.format.faults import WORKER_STAGE, fault_point
 from indexer.progress import Progress
+from indexer.steps import STEP_BATCH, Step, run_step
 from models.embedder import Embedder
 from tracuu.settings import Settings
 
@@ -94,6 +96,9 @@ class GroupEmbedder:
         fault_point(WORKER_STAGE)
         return self.embedder.encode_passages(texts, batch_size=batch_size), self.worker
 
+    def step(self, step: Step, texts: list[str], params: ChunkingParams | None) -> list[Any]:
+        return run_step(step, texts, self.embedder, params)
+
 
 @dataclass
 class WorkerStats:
@@ -103,8 +108,9 @@ class WorkerStats:
 
 @dataclass
 class RayRunner:
-    """Embeds groups on a pool of `workers` GroupEmbedder actors (default: one per `cpus_per_worker` CPUs of the
-    cluster), checks first that each embeds exactly as the driver's `embedder` would."""
+    """A pool of `workers` GroupEmbedder actors (default: one per `cpus_per_worker` CPUs of the cluster), started
+    on first use and checked to embed exactly as the driver's `embedder` would; `close` (or the end of a `with`
+    block) stops them. Groups go out two per worker at most, per-article steps in calls of STEP_BATCH."""
 
     embedder: Embedder
     model: str | None
@@ -114,40 +120,64 @@ class RayRunner:
     cpus_per_worker: int = 1
     progress: Progress = field(default_factory=Progress)
     stats: dict[str, WorkerStats] = field(default_factory=dict)
-    seconds: float = 0.0  # in embed_groups, workers' start included
-    busy_seconds: float = 0.0  # from every worker ready to the last group done: what throughput is measured on
+    busy_seconds: float = 0.0  # embedding with every worker ready: what throughput is measured on
+    _actors: list[Any] = field(default_factory=list)
 
-    def embed_groups(self, groups: Sequence[list[str]], done: GroupDone) -> None:
-        if not groups:
-            return
-        import ray
+    def __enter__(self) -> RayRunner:
+        return self
 
-        started = time.perf_counter()
-        actors = self._start(ray)
-        try:
-            self._check(ray, actors)
-            ready = time.perf_counter()
-            self._run(ray, actors, groups, done)
-            self.busy_seconds += time.perf_counter() - ready
-        finally:
-            for actor in actors:
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._actors:
+            import ray
+
+            for actor in self._actors:
                 ray.kill(actor, no_restart=True)
-        self.seconds += time.perf_counter() - started
+            self._actors = []
         self._summarise()
 
-    def _start(self, ray: Any) -> list[Any]:
+    def embed_groups(self, groups: Sequence[list[str]], done: GroupDone) -> None:
+        started = time.perf_counter()
+
+        def finished(number: int, result: tuple[np.ndarray, str]) -> None:
+            vectors, worker = result
+            stats = self.stats.setdefault(worker, WorkerStats())
+            stats.groups += 1
+            stats.passages += len(groups[number])
+            done(number, vectors)
+
+        self._dispatch([("embed", (texts, self.batch_size)) for texts in groups], finished, "embedding")
+        self.busy_seconds += time.perf_counter() - started
+
+    def map_step(self, step: Step, texts: Sequence[str], params: ChunkingParams | None = None) -> list[Any]:
+        calls = [("step", (step, list(texts[i : i + STEP_BATCH]), params)) for i in range(0, len(texts), STEP_BATCH)]
+        parts: list[list[Any]] = [[] for _ in calls]
+        self._dispatch(calls, parts.__setitem__, step)
+        return [item for part in parts for item in part]
+
+    def _pool(self, ray: Any) -> list[Any]:
+        if self._actors:
+            return self._actors
         count = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // self.cpus_per_worker)
         remote = ray.remote(
             num_cpus=self.cpus_per_worker, max_restarts=RETRIES, max_task_retries=RETRIES, runtime_env=_fault_env()
         )(GroupEmbedder)
         settings = self.settings.model_dump(mode="json", include=set(WORKER_SETTINGS))
         nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
-        self.progress.log(f"embedding on {count} Ray workers ({self.cpus_per_worker} CPU each) over {nodes} nodes")
-        return [remote.remote(self.model, settings, self.cpus_per_worker) for _ in range(count)]
+        self.progress.log(f"starting {count} Ray workers ({self.cpus_per_worker} CPU each) over {nodes} nodes")
+        self._actors = [remote.remote(self.model, settings, self.cpus_per_worker) for _ in range(count)]
+        self._check(ray, self._actors)
+        return self._actors
 
     def _check(self, ray: Any, actors: list[Any]) -> None:
         expected = runtime_identity(self.embedder)
-        for identity in self._wait(ray, [actor.identity.remote() for actor in actors], "starting"):
+        refs = [actor.identity.remote() for actor in actors]
+        _, pending = ray.wait(refs, num_returns=len(refs), timeout=self.settings.ray_watchdog_s)
+        if pending:
+            raise self._stalled(ray, "starting")
+        for identity in ray.get(refs):
             if identity != expected:
                 differs = sorted(k for k in expected if identity.get(k) != expected.get(k))
                 raise DistributedError(
@@ -157,16 +187,18 @@ class RayRunner:
                     "run workers on machines like the driver, or index without --ray"
                 )
 
-    def _wait(self, ray: Any, refs: list[Any], what: str) -> list[Any]:
-        """ray.get under the watchdog."""
-        ready, pending = ray.wait(refs, num_returns=len(refs), timeout=self.settings.ray_watchdog_s)
-        if pending:
-            raise self._stalled(ray, what)
-        return ray.get(refs)
+    def _dispatch(
+        self, calls: Sequence[tuple[str, tuple[Any, ...]]], done: Callable[[int, Any], None], what: str
+    ) -> None:
+        """Each (method, args) on a worker, IN_FLIGHT_PER_WORKER at most on each; `done(i, result)` as they end,
+        under the watchdog."""
+        if not calls:
+            return
+        import ray
 
-    def _run(self, ray: Any, actors: list[Any], groups: Sequence[list[str]], done: GroupDone) -> None:
-        queue = list(range(len(groups)))[::-1]  # popped from the end: group 0 first
-        running: dict[Any, tuple[int, Any]] = {}  # result ref -> (group number, its actor)
+        actors = self._pool(ray)
+        queue = list(range(len(calls)))[::-1]  # popped from the end: the first call first
+        running: dict[Any, tuple[int, int]] = {}  # result ref -> (call number, its worker's slot)
         load = dict.fromkeys(range(len(actors)), 0)
 
         def submit() -> None:
@@ -175,26 +207,24 @@ class RayRunner:
                 if load[slot] >= IN_FLIGHT_PER_WORKER:
                     return
                 number = queue.pop()
-                running[actors[slot].embed.remote(groups[number], self.batch_size)] = (number, slot)
+                method, args = calls[number]
+                running[getattr(actors[slot], method).remote(*args)] = (number, slot)
                 load[slot] += 1
 
         submit()
         while running:
             ready, _ = ray.wait(list(running), num_returns=1, timeout=self.settings.ray_watchdog_s)
             if not ready:
-                raise self._stalled(ray, "embedding")
+                raise self._stalled(ray, what)
             number, slot = running.pop(ready[0])
             load[slot] -= 1
             try:
-                vectors, worker = ray.get(ready[0])
+                result = ray.get(ready[0])
             except ray.exceptions.RayError as exc:
                 raise DistributedError(
-                    f"Ray: a group of passages failed on {RETRIES + 1} tries; the index is unchanged ({exc})"
+                    f"Ray: {what} failed on a worker {RETRIES + 1} times; the index is unchanged ({exc})"
                 ) from exc
-            stats = self.stats.setdefault(worker, WorkerStats())
-            stats.groups += 1
-            stats.passages += len(groups[number])
-            done(number, vectors)
+            done(number, result)
             submit()
 
     def _stalled(self, ray: Any, what: str) -> DistributedError:
@@ -207,13 +237,13 @@ class RayRunner:
         )
 
     def _summarise(self) -> None:
-        if not self.stats or not self.seconds:
+        if not self.stats or not self.busy_seconds:
             return
         passages = sum(s.passages for s in self.stats.values())
         per_worker = ", ".join(f"{name} {s.passages} in {s.groups} groups" for name, s in sorted(self.stats.items()))
         self.progress.log(
-            f"Ray: {passages} passages in {self.seconds:.1f} s on {len(self.stats)} workers, "
-            f"{passages / self.seconds / len(self.stats):.1f}/s per worker ({per_worker})"
+            f"Ray: embedded {passages} passages in {self.busy_seconds:.1f} s on {len(self.stats)} workers, "
+            f"{passages / self.busy_seconds / len(self.stats):.1f}/s per worker ({per_worker})"
         )
 
 

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from indexer.chunking import ChunkingParams
 from indexer.format.faults import fault_point
 from indexer.format.layout import EMBEDDING_CACHE
+from indexer.steps import Step, run_step
 from tracuu.text.normalise import nfc
 
 if TYPE_CHECKING:
@@ -40,13 +42,16 @@ def plan_groups(texts: Sequence[str], batch_size: int) -> list[list[int]]:
 
 
 class GroupRunner(Protocol):
-    """Embeds groups of texts (each with one `encode_passages` call) and reports each as it finishes."""
+    """Where a run's work goes: groups of texts embedded (each with one `encode_passages` call, reported as it
+    finishes) and the per-article steps of indexer.steps (results in input order)."""
 
     def embed_groups(self, groups: Sequence[list[str]], done: GroupDone) -> None: ...
 
+    def map_step(self, step: Step, texts: Sequence[str], params: ChunkingParams | None = None) -> list[Any]: ...
+
 
 class LocalRunner:
-    """The groups one after the other in this process (the embedder spreads each over this machine's CPUs)."""
+    """Everything one after the other in this process (the embedder spreads each group over this machine's CPUs)."""
 
     def __init__(self, embedder: Embedder, batch_size: int) -> None:
         self.embedder = embedder
@@ -55,6 +60,9 @@ class LocalRunner:
     def embed_groups(self, groups: Sequence[list[str]], done: GroupDone) -> None:
         for number, texts in enumerate(groups):
             done(number, self.embedder.encode_passages(texts, batch_size=self.batch_size))
+
+    def map_step(self, step: Step, texts: Sequence[str], params: ChunkingParams | None = None) -> list[Any]:
+        return run_step(step, texts, self.embedder, params)
 
 
 class GroupCache:
@@ -109,9 +117,17 @@ class Embedding:
     def local(cls, embedder: Embedder, batch_size: int = 32, index_dir: Path | None = None) -> Embedding:
         return cls(embedder, batch_size, cache=cache_for(index_dir, embedder, batch_size))
 
+    @property
+    def where(self) -> GroupRunner:
+        return self.runner or LocalRunner(self.embedder, self.batch_size)
+
+    def step(self, step: Step, texts: Sequence[str], params: ChunkingParams | None = None) -> list[Any]:
+        """A per-article step (indexer.steps) for each text, where this run's work goes."""
+        return self.where.map_step(step, texts, params) if texts else []
+
     def vectors(self, texts: Sequence[str], done: Callable[[int], None]) -> np.ndarray:
         """(len(texts), dim) float32 in input order; `done(n)` after each group of n texts, cached ones first."""
-        runner = self.runner or LocalRunner(self.embedder, self.batch_size)
+        runner = self.where
         cache = self.cache or GroupCache(None, {})
         dim = self.embedder.dim
         out = np.empty((len(texts), dim), dtype=np.float32)

@@ -114,8 +114,8 @@ def test_ray_build_equals_local_build_and_again_after_an_update(cluster: Any, em
     sources = _articles(tmp_path / "articles.jsonl")
     local, distributed = tmp_path / "local", tmp_path / "ray"
     build_index([sources], local, embedder, batch_size=BATCH)
-    runner = _runner(embedder)
-    summary = build_index([sources], distributed, embedder, batch_size=BATCH, runner=runner)
+    with _runner(embedder) as runner:
+        summary = build_index([sources], distributed, embedder, batch_size=BATCH, runner=runner)
     assert summary.embedded_passages > 100
     assert_same_index(local, distributed)
     nodes = {worker.split()[1] for worker in runner.stats}
@@ -124,7 +124,8 @@ def test_ray_build_equals_local_build_and_again_after_an_update(cluster: Any, em
 
     _articles(sources, changed=(3, 17))  # two articles change: only they are embedded again, on the cluster
     build_index([sources], local, embedder, batch_size=BATCH)
-    again = build_index([sources], distributed, embedder, batch_size=BATCH, runner=_runner(embedder))
+    with _runner(embedder) as runner:
+        again = build_index([sources], distributed, embedder, batch_size=BATCH, runner=runner)
     assert again.embedded_ids == ["bai-003", "bai-017"]
     assert_same_index(local, distributed)
     assert not (distributed / layout.EMBEDDING_CACHE).exists()  # published: the group cache is gone
@@ -138,7 +139,8 @@ def test_a_killed_worker_is_replaced_and_the_index_is_the_same(
     marker = tmp_path / "killed"
     monkeypatch.setenv("TRACUU_FAULT_AT", "worker")  # the first group a worker starts: SIGKILL, once
     monkeypatch.setenv("TRACUU_FAULT_ONCE", str(marker))
-    build_index([sources], tmp_path / "ray", embedder, batch_size=BATCH, runner=_runner(embedder))
+    with _runner(embedder) as runner:
+        build_index([sources], tmp_path / "ray", embedder, batch_size=BATCH, runner=runner)
     assert marker.exists(), "no worker was killed"
     assert_same_index(tmp_path / "local", tmp_path / "ray")
 
@@ -171,7 +173,7 @@ def test_a_killed_driver_leaves_the_index_and_the_rerun_embeds_only_the_rest(
     rerun = _tracuu("index", str(sources), "--index", str(index_dir), *address)
     assert rerun.returncode == 0, rerun.stderr
     assert "finished by an earlier run" in rerun.stdout, rerun.stdout
-    assert "Ray workers" in rerun.stderr
+    assert "Ray workers" in rerun.stderr and "per worker" in rerun.stderr
     for run in (first, sources):  # the same two runs, locally
         build_index([run], tmp_path / "local", embedder, batch_size=BATCH)
     assert_same_index(tmp_path / "local", index_dir)
@@ -180,7 +182,7 @@ def test_a_killed_driver_leaves_the_index_and_the_rerun_embeds_only_the_rest(
 def test_workers_that_embed_differently_are_refused(cluster: Any, embedder: Any, tmp_path: Path) -> None:
     sources = _articles(tmp_path / "articles.jsonl", count=4)
     other = RayRunner(embedder, None, Settings(batch_tokens=256), workers=1)  # int8 batches differ: vectors too
-    with pytest.raises(DistributedError, match="batching"):
+    with other, pytest.raises(DistributedError, match="batching"):
         build_index([sources], tmp_path / "index", embedder, runner=other)
     assert not (tmp_path / "index" / layout.CURRENT).exists()
 
@@ -205,7 +207,7 @@ def test_a_lost_node_ends_in_the_watchdog_error_not_a_hang(embedder: Any, tmp_pa
             embed_groups(groups, first_done)
 
         runner.embed_groups = losing_a_node  # type: ignore[method-assign]
-        with pytest.raises(DistributedError, match="ray-project/ray#26991"):
+        with runner, pytest.raises(DistributedError, match="ray-project/ray#26991"):
             build_index([sources], tmp_path / "index", embedder, batch_size=2, runner=runner)
         assert not (tmp_path / "index" / layout.CURRENT).exists()
     finally:

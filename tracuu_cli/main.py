@@ -63,7 +63,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             from indexer.distributed import RayRunner, ray_cluster
 
             cluster.enter_context(ray_cluster(args.ray))
-            runner = RayRunner(embedder, args.model, settings, args.batch_size, args.ray_workers, progress=progress)
+            runner = cluster.enter_context(
+                RayRunner(embedder, args.model, settings, args.batch_size, args.ray_workers, progress=progress)
+            )
         summary = build_index(
             sources,
             Path(args.index),

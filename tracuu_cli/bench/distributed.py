@@ -30,8 +30,8 @@ def measure_ray_scaling(cfg: BenchConfig, workers: int, passages: int = 768) -> 
             started = time.perf_counter()
             Embedding(embedder, BATCH).vectors(texts, lambda n: None)
             local_rates.append(len(texts) / (time.perf_counter() - started))
-            runner = RayRunner(embedder, None, settings, BATCH, workers)
-            Embedding(embedder, BATCH, runner).vectors(texts, lambda n: None)
+            with RayRunner(embedder, None, settings, BATCH, workers) as runner:
+                Embedding(embedder, BATCH, runner).vectors(texts, lambda n: None)
             ray_rates.append(len(texts) / runner.busy_seconds)
             log(f"round {round_number + 1}: 1 CPU {local_rates[-1]:.1f}/s, {workers} workers {ray_rates[-1]:.1f}/s")
     one, many = statistics.median(local_rates), statistics.median(ray_rates)
