@@ -40,6 +40,7 @@ from models.embedder import Embedder
 from tracuu.settings import Settings
 
 IN_FLIGHT_PER_WORKER = 2  # groups queued on each worker: one running, one waiting in its mailbox
+ACTIVE_WINDOW_S = 60.0  # a worker that finished a group within this is counted active in the progress lines
 RETRIES = 3  # restarts of a dead worker, and retries of the group it was embedding
 CPU_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")  # int8 kernels differ with these
 WORKER_SETTINGS = ("cache", "backend", "onnx_threads", "batch_tokens")  # what a worker's embedder is loaded with
@@ -104,6 +105,7 @@ class GroupEmbedder:
 class WorkerStats:
     groups: int = 0
     passages: int = 0
+    last: float = 0.0  # time.monotonic() of its last finished group
 
 
 @dataclass
@@ -130,6 +132,7 @@ class RayRunner:
         self.close()
 
     def close(self) -> None:
+        self.progress.detail = None
         if self._actors:
             import ray
 
@@ -146,6 +149,7 @@ class RayRunner:
             stats = self.stats.setdefault(worker, WorkerStats())
             stats.groups += 1
             stats.passages += len(groups[number])
+            stats.last = time.monotonic()
             done(number, vectors)
 
         self._dispatch([("embed", (texts, self.batch_size)) for texts in groups], finished, "embedding")
@@ -169,7 +173,13 @@ class RayRunner:
         self.progress.log(f"starting {count} Ray workers ({self.cpus_per_worker} CPU each) over {nodes} nodes")
         self._actors = [remote.remote(self.model, settings, self.cpus_per_worker) for _ in range(count)]
         self._check(ray, self._actors)
+        self.progress.detail = self._active
         return self._actors
+
+    def _active(self) -> str:
+        """For the progress lines: workers that finished a group lately (a stalled or lost one drops out)."""
+        lately = time.monotonic() - ACTIVE_WINDOW_S
+        return f"{sum(1 for s in self.stats.values() if s.last >= lately)} of {len(self._actors)} workers active"
 
     def _check(self, ray: Any, actors: list[Any]) -> None:
         expected = runtime_identity(self.embedder)

@@ -68,11 +68,12 @@ class Stage:
         """`embed: 1200/5000 passages (24%), 35.2/s, ETA 1m48s`."""
         elapsed = now - self._started
         rate = self.done / elapsed if elapsed > 0 else 0.0
+        detail = f", {self.progress.detail()}" if self.progress.detail is not None else ""
         if self.total is None:
-            return f"{self.name}: {self.done} {self.unit}, {rate:.1f}/s"
+            return f"{self.name}: {self.done} {self.unit}, {rate:.1f}/s{detail}"
         percent = 100 * self.done / self.total if self.total else 100.0
         eta = _duration((self.total - self.done) / rate) if rate > 0 else "?"
-        return f"{self.name}: {self.done}/{self.total} {self.unit} ({percent:.0f}%), {rate:.1f}/s, ETA {eta}"
+        return f"{self.name}: {self.done}/{self.total} {self.unit} ({percent:.0f}%), {rate:.1f}/s, ETA {eta}{detail}"
 
     def close(self) -> float:
         """End the stage (once); returns and records its seconds."""
@@ -120,6 +121,7 @@ class Progress:
             tty = bool(isatty and isatty())
         self.tty = tty
         self.timings: dict[str, float] = {}  # seconds per stage, in the order the stages started
+        self.detail: Callable[[], str] | None = None  # more for each status line (a distributed run's workers)
 
     def stage(self, name: str, total: int | None = None, unit: str = "items") -> Stage:
         self.timings.setdefault(name, 0.0)

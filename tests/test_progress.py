@@ -38,6 +38,7 @@ def test_log_lines_off_a_terminal_have_counts_rate_and_eta() -> None:
     assert len(updates) == 5  # interval 0: one line per update
     assert re.fullmatch(r"index: embed: 2/10 passages \(20%\), [\d.]+/s, ETA \d+s", updates[0])
     assert updates[-1].startswith("index: embed: 10/10 passages (100%)") and "ETA 0s" in updates[-1]
+
     assert re.fullmatch(r"index: embed: done, 10 passages in [\d.]+ s, [\d.]+/s", lines[-1])
     assert set(progress.timings) == {"embed"} and progress.timings["embed"] > 0
 
@@ -103,3 +104,14 @@ def test_on_a_terminal_each_stage_is_a_bar_not_log_lines() -> None:
         stage.update(4)
     assert "embed" in stream.getvalue() and "4/4" in stream.getvalue()
     assert "index:" not in stream.getvalue()
+
+
+def test_a_distributed_run_adds_its_workers_to_each_line() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream, interval=0, clock=FakeClock())
+    progress.detail = lambda: "2 of 3 workers active"  # what indexer.distributed.RayRunner sets while it runs
+    with progress.stage("embed", total=4, unit="passages") as stage:
+        stage.update(2)
+    assert re.search(
+        r"embed: 2/4 passages \(50%\), [\d.]+/s, ETA \d+s, 2 of 3 workers active$", stream.getvalue(), re.M
+    )
