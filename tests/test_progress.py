@@ -38,7 +38,6 @@ def test_log_lines_off_a_terminal_have_counts_rate_and_eta() -> None:
     assert len(updates) == 5  # interval 0: one line per update
     assert re.fullmatch(r"index: embed: 2/10 passages \(20%\), [\d.]+/s, ETA \d+s", updates[0])
     assert updates[-1].startswith("index: embed: 10/10 passages (100%)") and "ETA 0s" in updates[-1]
-
     assert re.fullmatch(r"index: embed: done, 10 passages in [\d.]+ s, [\d.]+/s", lines[-1])
     assert set(progress.timings) == {"embed"} and progress.timings["embed"] > 0
 
