@@ -1,7 +1,8 @@
 """`tracuu bench --ray N`: embedding throughput of N Ray workers of one CPU each against one 1-CPU local run.
 
 Both embed the same real passages with the same groups (indexer.embedding), alternated in rounds in one run;
-a worker's start (its model load) is left out of the Ray figure, as it is paid once per run, not per passage.
+the workers' start (model load) and a first warm-up on each side are left out, as they are paid once per
+run, not per passage.
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ def measure_ray_scaling(cfg: BenchConfig, workers: int, passages: int = 768) -> 
     texts = embed_sample(load_real_data(cfg, embedder.count_tokens), passages)
     local_rates: list[float] = []
     ray_rates: list[float] = []
-    with ray_cluster(f"local:{workers}"):
+    with ray_cluster(f"local:{workers}"), RayRunner(embedder, None, settings, BATCH, workers) as runner:
+        distributed, local = Embedding(embedder, BATCH, runner), Embedding(embedder, BATCH)
+        for warm_up in (local, distributed):  # first batches of a new session are slower: not what is measured
+            warm_up.vectors(texts[: BATCH * 8 * workers], lambda n: None)
         for round_number in range(ROUNDS):
             started = time.perf_counter()
-            Embedding(embedder, BATCH).vectors(texts, lambda n: None)
+            local.vectors(texts, lambda n: None)
             local_rates.append(len(texts) / (time.perf_counter() - started))
-            with RayRunner(embedder, None, settings, BATCH, workers) as runner:
-                Embedding(embedder, BATCH, runner).vectors(texts, lambda n: None)
-            ray_rates.append(len(texts) / runner.busy_seconds)
+            busy = runner.busy_seconds
+            distributed.vectors(texts, lambda n: None)
+            ray_rates.append(len(texts) / (runner.busy_seconds - busy))
             log(f"round {round_number + 1}: 1 CPU {local_rates[-1]:.1f}/s, {workers} workers {ray_rates[-1]:.1f}/s")
     one, many = statistics.median(local_rates), statistics.median(ray_rates)
     return {
