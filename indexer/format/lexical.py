@@ -24,6 +24,7 @@ import threading
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence, Set
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,18 @@ K1, B = 1.2, 0.75
 BLOCK_PASSAGES = 20_000  # passages tokenised per spooled block
 MERGE_POSTINGS = 1 << 22  # postings copied per step of a merge
 VOCAB, INDPTR, INDICES, FREQS, LENGTHS = "vocab.json", "indptr.npy", "indices.npy", "freqs.npy", "lengths.npy"
+# Per column, the largest tf / (tf + norm) of its postings at the segment's own mean length: an upper bound on
+# any posting's BM25 term score that lets top-k retrieval skip postings (MaxScore). Optional: a segment written
+# before it existed is read with the bound 1, which is always valid, just looser.
+BOUNDS = "bounds.npy"
+BOUND_POSTINGS = 1 << 24  # postings per step when computing the bounds
+# A query token held by more than this share of the live passages (and more than COMMON_MIN of them) is
+# "common" (Lucene's common-terms query, cutoff_frequency): it adds to the score of the passages that match,
+# but does not make a passage match on its own. Visiting every passage that shares "của" or "việt" with the
+# query cost 370 ms at 1M passages, and such a passage is no answer to it (docs/performance.md).
+COMMON_FRACTION = 0.01
+COMMON_MIN = 2_000
+SLACK = 1e-5  # relative margin of the pruning tests: partial sums add in another order than the final score
 OLD_VOCAB = "vocab.index.json"  # the single-index bm25s layout this one replaced
 
 
@@ -125,10 +138,39 @@ def _open_postings(out: Path, nnz: int, n_rows: int) -> tuple[np.ndarray, np.nda
     return indices, freqs, lengths
 
 
-def _close_postings(out: Path, indptr: np.ndarray, *filled: np.ndarray) -> None:
-    for array in filled:
+def _close_postings(out: Path, indptr: np.ndarray, indices: np.ndarray, freqs: np.ndarray, lengths: np.ndarray) -> None:
+    for array in (indices, freqs, lengths):
         array.flush()  # type: ignore[attr-defined]  # memmaps from _open_postings
     np.save(out / INDPTR, indptr)
+    np.save(out / BOUNDS, column_bounds(indptr, indices, freqs, lengths))
+
+
+def column_bounds(indptr: np.ndarray, indices: np.ndarray, freqs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Per column, max tf / (tf + K1 (1 - B + B len / mean len)) over its postings, the mean over the segment's
+    rows (what `_Segment.mean_length` recomputes). Under another mean A the same max is at most this times
+    max(1, A / mean) (`LexicalIndex._bounds`), so the bound holds for any version the segment is part of."""
+    n_columns = len(indptr) - 1
+    bounds = np.zeros(n_columns, dtype=np.float32)
+    norm = K1 * (1.0 - B + B * np.asarray(lengths, dtype=np.float32) / np.float32(_mean_length(lengths)))
+    first = 0
+    while first < n_columns:  # a bounded range of postings at a time (memory-mapped at 1M passages)
+        last = int(np.searchsorted(indptr, indptr[first] + BOUND_POSTINGS, side="right")) - 1
+        last = min(max(last, first + 1), n_columns)
+        start, end = int(indptr[first]), int(indptr[last])
+        if end > start:
+            tf = np.asarray(freqs[start:end], dtype=np.float32)
+            ratio = tf / (tf + norm[indices[start:end]])
+            starts = indptr[first:last] - start
+            filled = indptr[first + 1 : last + 1] > indptr[first:last]  # reduceat needs non-empty columns
+            bounds[first:last][filled] = np.maximum.reduceat(ratio, starts[filled])
+        first = last
+    return bounds
+
+
+def _mean_length(lengths: np.ndarray) -> float:
+    """The mean of a segment's passage lengths, as its bounds were computed with (1 for an empty segment)."""
+    total = float(np.asarray(lengths).sum(dtype=np.float64))
+    return total / len(lengths) if len(lengths) and total else 1.0
 
 
 def _write_vocab(out: Path, vocab: dict[str, int]) -> None:
@@ -250,6 +292,9 @@ class _Segment:
         self.freqs = np.load(path / FREQS, mmap_mode="r").view(np.ndarray)
         self.lengths = np.load(path / LENGTHS, mmap_mode="r").view(np.ndarray)
         self.live: np.ndarray | None = None  # whether each row is live; None: all are
+        bounds = path / BOUNDS
+        self.bounds = np.load(bounds) if bounds.exists() else None  # see column_bounds; None: bound 1
+        self.mean_length = _mean_length(self.lengths)
 
     def frequency(self, token: str) -> int:
         """Live rows of this segment holding the token."""
@@ -302,6 +347,16 @@ class Vocabulary(Set[str]):
         return next(iter(self), None) is not None
 
 
+@dataclass(frozen=True)
+class _Term:
+    """A query token as `LexicalIndex.query` uses it."""
+
+    weight: np.float32  # idf times the token's repeats in the query
+    df: int  # live passages holding it
+    slices: list[tuple[_Segment, int, int]]  # (segment, first posting, end) of each segment holding it
+    bound: float  # no posting scores more than this for it
+
+
 class LexicalIndex:
     """BM25 over an index version's segments, memory-mapped: term-frequency postings scored at query time with
     global statistics (live passages, their mean length, each token's live document frequency).
@@ -336,6 +391,173 @@ class LexicalIndex:
         self.norm = (K1 * (1.0 - B + B * lengths.astype(np.float64) / self.avg_length)).astype(np.float32)
         self.vocab = Vocabulary(self.segments)
         self.sorted_ids = bool(np.all(np.diff(self.row_ids) > 0))
+        self.live_rows = live
+        # a bound at a segment's own mean length holds at this version's mean once scaled (column_bounds)
+        self._scales = [max(1.0, self.avg_length / s.mean_length) * (1.0 + SLACK) for s in self.segments]
+        self._live_df: dict[tuple[int, int], int] = {}  # (segment, column) -> live postings, counted once
+
+    def _terms(self, tokens: Sequence[str]) -> list[_Term]:
+        """The query's distinct tokens held by a live passage, in first-seen order (the order `scores` adds
+        them in), each with its weight (idf times repeats), postings and score bound."""
+        terms: list[_Term] = []
+        for token, repeats in Counter(tokens).items():
+            df, slices, bound = 0, [], 0.0
+            for number, segment in enumerate(self.segments):
+                column = segment.vocab.get(token)
+                if column is None:
+                    continue
+                start, end = int(segment.indptr[column]), int(segment.indptr[column + 1])
+                live = self._segment_df(number, column, start, end)
+                if not live:
+                    continue
+                df += live
+                slices.append((segment, start, end))
+                column_bound = 1.0 if segment.bounds is None else float(segment.bounds[column])
+                bound = max(bound, min(1.0, column_bound * self._scales[number]))
+            if df:
+                weight = np.float32(repeats * math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5)))
+                terms.append(_Term(weight, df, slices, float(weight) * bound * (1.0 + SLACK)))
+        return terms
+
+    def _segment_df(self, number: int, column: int, start: int, end: int) -> int:
+        """Live postings of a segment's column: counted once per version when the segment has deletions."""
+        live = self.segments[number].live
+        if live is None:
+            return end - start
+        key = (number, column)
+        count = self._live_df.get(key)
+        if count is None:
+            count = int(np.count_nonzero(live[self.segments[number].indices[start:end]]))
+            self._live_df[key] = count  # a version never changes; a dict write is atomic under the GIL
+        return count
+
+    def query(
+        self, tokens: Sequence[str], k: int, allowed: np.ndarray | None = None
+    ) -> tuple[list[tuple[int, float]], np.ndarray]:
+        """The best `k` matching passages (id, BM25 score) and every match (sorted passage ids) for the tokens.
+
+        A passage matches when it holds one of the query's uncommon tokens (COMMON_FRACTION), or, when every
+        token is common, all of them. Matches are scored exactly as `scores` scores them, common tokens
+        included, so the best `k` are `scores`' best `k` among the matches (ties by row), and every passage
+        is one of them when no token is common. The common tokens' postings are never read whole: a match
+        whose score so far plus the common tokens' bounds cannot reach the k-th best is dropped before it is
+        looked up in them (MaxScore); the survivors are scored again in `scores`' order of addition, so the
+        scores are equal to the last bit. `allowed` restricts the ranked passages, not the matches.
+        """
+        terms = self._terms(tokens)
+        if not terms:
+            return [], np.zeros(0, dtype=np.int64)
+        cutoff = max(COMMON_MIN, COMMON_FRACTION * self.n_docs)
+        rare = [t for t in terms if t.df <= cutoff]
+        if rare:
+            rows, partial = self._gather(rare)
+            common = [t for t in terms if t.df > cutoff]
+        else:  # every token is common: the passages holding all of them
+            rows, partial = self._conjunction(terms)
+            common = []
+        matches = self.row_ids[rows] if self.sorted_ids else np.sort(self.row_ids[rows])
+        if allowed is not None:
+            mask = np.zeros(self.n_rows, dtype=bool)
+            mask[self.rows_of(allowed)] = True
+            keep = mask[rows]
+            rows, partial = rows[keep], partial[keep]
+        if k <= 0 or not len(rows):
+            return [], matches
+        rows = self._prune(rows, partial, common, k)
+        scores = self._exact(rows, terms)
+        order = np.lexsort((rows, -scores))[:k]
+        return [(int(self.row_ids[rows[i]]), float(scores[i])) for i in order], matches
+
+    def _gather(self, terms: list[_Term]) -> tuple[np.ndarray, np.ndarray]:
+        """Live rows (ascending) holding one of the terms, and the sum of those terms' scores on each."""
+        rows: list[np.ndarray] = []
+        contributions: list[np.ndarray] = []
+        for term in terms:
+            for segment, start, end in term.slices:
+                column_rows = segment.indices[start:end] + segment.offset
+                tf = segment.freqs[start:end]
+                if segment.live is not None:
+                    live = self.live_rows[column_rows]
+                    column_rows, tf = column_rows[live], tf[live]
+                rows.append(column_rows)
+                contributions.append(term.weight * (tf / (tf + self.norm[column_rows])))
+        if len(rows) == 1:
+            return rows[0].astype(np.int64), contributions[0].astype(np.float64)
+        unique, inverse = np.unique(np.concatenate(rows), return_inverse=True)
+        return unique, np.bincount(inverse, weights=np.concatenate(contributions), minlength=len(unique))
+
+    def _conjunction(self, terms: list[_Term]) -> tuple[np.ndarray, np.ndarray]:
+        """Live rows (ascending) holding every term, and their full scores (partial sums, any order)."""
+        by_length = sorted(terms, key=lambda t: t.df)
+        rows, partial = self._gather(by_length[:1])
+        for term in by_length[1:]:
+            tf = self._term_tf(term, rows)
+            held = tf > 0
+            rows, partial = rows[held], partial[held] + term.weight * (tf[held] / (tf[held] + self.norm[rows[held]]))
+        return rows, partial
+
+    def _prune(self, rows: np.ndarray, partial: np.ndarray, common: list[_Term], k: int) -> np.ndarray:
+        """The rows that may still be among the best `k` once the common terms are added (MaxScore): a row
+        whose partial score plus the bounds of the terms not yet added is below the k-th best partial score
+        (a lower bound on the k-th best final score) can never make it."""
+        if len(rows) <= k or not common:
+            floor = 0.0
+        else:  # the k best by partial score, fully scored: their k-th score is a far better floor to start from
+            seed = np.sort(np.argpartition(partial, len(partial) - k)[len(partial) - k :])
+            full = partial[seed].copy()
+            for term in common:
+                tf = self._term_tf(term, rows[seed])
+                full += term.weight * (tf / (tf + self.norm[rows[seed]]))
+            floor = float(full.min()) * (1.0 - SLACK)
+        rest = sum(t.bound for t in common)
+        for term in sorted(common, key=lambda t: -t.bound):
+            if len(rows) > k:
+                kth = np.partition(partial, len(partial) - k)[len(partial) - k] * (1.0 - SLACK)
+                keep = partial + rest >= max(floor, kth)
+                rows, partial = rows[keep], partial[keep]
+            tf = self._term_tf(term, rows)
+            partial = partial + term.weight * (tf / (tf + self.norm[rows]))
+            rest -= term.bound
+        if len(rows) > k:
+            kth = np.partition(partial, len(partial) - k)[len(partial) - k] * (1.0 - SLACK)
+            rows = rows[partial >= max(floor, kth)]
+        return rows
+
+    def _exact(self, rows: np.ndarray, terms: list[_Term]) -> np.ndarray:
+        """Scores of the rows as `scores` computes them: float32 terms added in float64 in query order."""
+        total = np.zeros(len(rows), dtype=np.float64)
+        for term in terms:
+            tf = self._term_tf(term, rows)
+            total += term.weight * (tf / (tf + self.norm[rows]))
+        return total.astype(np.float32)
+
+    def _term_tf(self, term: _Term, rows: np.ndarray) -> np.ndarray:
+        """The term's frequency in each of the (ascending) rows, 0 where it is absent."""
+        if len(self.segments) == 1:  # most versions after a merge: no split of the rows by segment
+            segment, start, end = term.slices[0]
+            return self._lookup(segment, start, end, rows)
+        tf = np.zeros(len(rows), dtype=np.float32)
+        for segment, start, end in term.slices:
+            lo, hi = rows.searchsorted([segment.offset, segment.offset + len(segment.row_ids)])
+            if hi > lo:
+                tf[lo:hi] = self._lookup(segment, start, end, rows[lo:hi] - segment.offset)
+        return tf
+
+    @staticmethod
+    def _lookup(segment: _Segment, start: int, end: int, local: np.ndarray) -> np.ndarray:
+        """Frequencies in one column of the segment's (ascending, local) rows; 0 where absent. Binary search
+        from the shorter side: the rows into the column, or the column into the rows."""
+        column = segment.indices[start:end]
+        tf = np.zeros(len(local), dtype=np.float32)
+        if len(local) <= len(column):
+            at = np.minimum(np.searchsorted(column, local), len(column) - 1)
+            found = column[at] == local
+            tf[found] = segment.freqs[start + at[found]]
+        else:
+            at = np.minimum(np.searchsorted(local, column), len(local) - 1)
+            found = local[at] == column
+            tf[at[found]] = segment.freqs[start:end][found]
+        return tf
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every row, 0 for deleted ones (a repeated token counts again, as in bm25s)."""
@@ -413,13 +635,15 @@ class LexicalIndex:
         k = min(k, int(np.count_nonzero(scores)))
         if k <= 0:
             return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        rows = np.flatnonzero(scores >= kth)
+        top = rows[np.lexsort((rows, -scores[rows]))[:k]]  # ties by row, as `query` breaks them
         return [(int(self.row_ids[r]), float(scores[r])) for r in top]
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(passage id, BM25 score) best first; `allowed` restricts to those passage ids."""
-        return self.top(self.score_query(query), k, allowed)
+        """(passage id, BM25 score) best first among the query's matches (`query`); `allowed` restricts to those
+        passage ids."""
+        return self.query(query_tokens(query), k, allowed)[0]
 
 
 __all__ = ["build_lexical", "merge_lexical", "LexicalIndex", "Vocabulary", "passage_tokens", "LEXICAL_DIR"]
