@@ -296,16 +296,6 @@ class _Segment:
         self.bounds = np.load(bounds) if bounds.exists() else None  # see column_bounds; None: bound 1
         self.mean_length = _mean_length(self.lengths)
 
-    def frequency(self, token: str) -> int:
-        """Live rows of this segment holding the token."""
-        column = self.vocab.get(token)
-        if column is None:
-            return 0
-        start, end = self.indptr[column], self.indptr[column + 1]
-        if self.live is None:
-            return int(end - start)
-        return int(np.count_nonzero(self.live[self.indices[start:end]]))
-
     def holds(self, token: str) -> bool:
         """Does a live row of this segment hold the token?"""
         column = self.vocab.get(token)
@@ -593,8 +583,14 @@ class LexicalIndex:
         return scores
 
     def document_frequency(self, token: str) -> int:
-        """Live passages holding `token` (0 when none does)."""
-        return sum(s.frequency(token) for s in self.segments)
+        """Live passages holding `token` (0 when none does); counted once per version in a segment with
+        deletions (spelling, highlighting and English query plans ask for the same common tokens again)."""
+        total = 0
+        for number, segment in enumerate(self.segments):
+            column = segment.vocab.get(token)
+            if column is not None:
+                total += self._segment_df(number, column, int(segment.indptr[column]), int(segment.indptr[column + 1]))
+        return total
 
     def rows_of(self, allowed: np.ndarray) -> np.ndarray:
         """Rows of the allowed passage ids (ids without a row are ignored)."""
