@@ -150,10 +150,12 @@ class Searcher:
     def search(self, params: SearchParams) -> SearchResult:
         """One page of hits for `params`, with what every view needs around it (total, facets, ...).
 
-        What "matches" a query, for `total` and the facets: the passages sharing a token with it (the lexical
-        leg's matches) and its FUSION_DEPTH nearest passages in the whole index (the dense leg's), each as the
-        mode uses them; a filter keeps those it allows. A filter's facet count is therefore exactly the total
-        the filtered search then reports, and hits are only ever drawn from the matches.
+        What "matches" a query, for `total` and the facets: the passages holding one of its uncommon tokens, or
+        all of them when every token is common (the lexical leg's matches: `LexicalIndex.query`; a token in most
+        passages, "việt" or "năm" at a million passages, does not make a passage match on its own), and its
+        FUSION_DEPTH nearest passages in the whole index (the dense leg's), each as the mode uses them; a filter
+        keeps those it allows. Both are exact, so a filter's facet count is exactly the total the filtered
+        search then reports, and hits are only ever drawn from the matches.
         """
         started = time.perf_counter()
         corrected = None if params.exact else self.spelling.correct(params.q)  # typos first, then tone marks
