@@ -490,7 +490,9 @@ class LexicalIndex:
         """The rows that may still be among the best `k` once the common terms are added (MaxScore): a row
         whose partial score plus the bounds of the terms not yet added is below the k-th best partial score
         (a lower bound on the k-th best final score) can never make it."""
-        if len(rows) <= k or not common:
+        if len(rows) <= 2 * k:  # few enough: `_exact` looks every term up for them anyway
+            return rows
+        if not common:
             floor = 0.0
         else:  # the k best by partial score, fully scored: their k-th score is a far better floor to start from
             seed = np.sort(np.argpartition(partial, len(partial) - k)[len(partial) - k :])
@@ -501,10 +503,11 @@ class LexicalIndex:
             floor = float(full.min()) * (1.0 - SLACK)
         rest = sum(t.bound for t in common)
         for term in sorted(common, key=lambda t: -t.bound):
-            if len(rows) > k:
-                kth = np.partition(partial, len(partial) - k)[len(partial) - k] * (1.0 - SLACK)
-                keep = partial + rest >= max(floor, kth)
-                rows, partial = rows[keep], partial[keep]
+            kth = np.partition(partial, len(partial) - k)[len(partial) - k] * (1.0 - SLACK)
+            keep = partial + rest >= max(floor, kth)
+            rows, partial = rows[keep], partial[keep]
+            if len(rows) <= 2 * k:  # few enough: `_exact` looks every term up for them anyway
+                return rows
             tf = self._term_tf(term, rows)
             partial = partial + term.weight * (tf / (tf + self.norm[rows]))
             rest -= term.bound
