@@ -151,11 +151,12 @@ class Searcher:
         """One page of hits for `params`, with what every view needs around it (total, facets, ...).
 
         What "matches" a query, for `total` and the facets: the passages holding one of its uncommon tokens, or
-        all of them when every token is common (the lexical leg's matches: `LexicalIndex.query`; a token in most
-        passages, "việt" or "năm" at a million passages, does not make a passage match on its own), and its
-        FUSION_DEPTH nearest passages in the whole index (the dense leg's), each as the mode uses them; a filter
-        keeps those it allows. Both are exact, so a filter's facet count is exactly the total the filtered
-        search then reports, and hits are only ever drawn from the matches.
+        all of them when every token is common, and the passages its lexical leg ranks (`LexicalIndex.query`: a
+        token in most passages, "việt" or "năm" at a million passages, does not make a passage match on its own,
+        which spared visiting most of the index), and its FUSION_DEPTH nearest passages in the whole index (the
+        dense leg's), each as the mode uses them; a filter keeps those it allows. Hits are only ever drawn from
+        the matches, and a filter's facet count is the total the filtered search then reports (exactly, unless
+        a passage holding common tokens only is ranked by one of the two searches and not the other).
         """
         started = time.perf_counter()
         corrected = None if params.exact else self.spelling.correct(params.q)  # typos first, then tone marks

@@ -278,7 +278,8 @@ def expected_query(
     index: LexicalIndex, held: dict[int, set[str]], tokens: list[str], k: int, allowed: set[int] | None
 ) -> tuple[list[tuple[int, float]], list[int]]:
     """What `LexicalIndex.query` must return, from the live passages' own token sets and the exhaustive scores:
-    the matches (a rare token held, or every token when all are common) and their best k, ties by row."""
+    the best k of every passage (ties by row), and the matches: a rare token held, or every token when all are
+    common, and the best k."""
     distinct = [t for t in dict.fromkeys(tokens) if any(t in h for h in held.values())]
     if not distinct:
         return [], []
@@ -290,9 +291,10 @@ def expected_query(
         matches = sorted(pid for pid, h in held.items() if set(distinct) <= h)
     scores = index.scores(tokens)
     row_of = {int(pid): row for row, pid in enumerate(index.row_ids)}
-    ranked = [pid for pid in matches if allowed is None or pid in allowed]
+    ranked = [pid for pid in held if scores[row_of[pid]] > 0 and (allowed is None or pid in allowed)]
     ranked.sort(key=lambda pid: (-scores[row_of[pid]], row_of[pid]))
-    return [(pid, float(scores[row_of[pid]])) for pid in ranked[:k]], matches
+    best = [(pid, float(scores[row_of[pid]])) for pid in ranked[:k]]
+    return best, sorted(set(matches) | {pid for pid, _ in best})
 
 
 def test_pruned_top_k_equals_the_exhaustive_scores_over_segments_with_deletions(
@@ -325,8 +327,8 @@ def test_pruned_top_k_equals_the_exhaustive_scores_over_segments_with_deletions(
     pruned: list[tuple[int, int]] = []
     prune = index._prune
 
-    def spy(rows: np.ndarray, partial: np.ndarray, common: list, k: int) -> np.ndarray:
-        kept = prune(rows, partial, common, k)
+    def spy(rows: np.ndarray, partial: np.ndarray, common: list, k: int, known: float = 0.0) -> np.ndarray:
+        kept = prune(rows, partial, common, k, known)
         pruned.append((len(rows), len(kept)))
         return kept
 
@@ -366,11 +368,10 @@ def test_bounds_hold_under_any_version_mean(tmp_path: Path) -> None:
             assert tight == len(index.vocab)
 
 
-def test_a_common_token_adds_to_scores_but_matches_nothing_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Lucene's common-terms rule: "xã" is in most passages, so "quảng trị xã" matches what "quảng trị"
-    matches, ranked with "xã" counted; a query of common tokens only matches passages holding all of them."""
+def test_a_common_token_ranks_but_matches_nothing_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lucene's common-terms rule for what matches: "xã" is in most passages, so "quảng trị xã" matches what
+    "quảng trị" matches (plus the best k, ranked exactly: a passage holding only "xã" may be among them); a
+    query of common tokens only matches the passages holding all of them."""
     monkeypatch.setattr(lexical, "COMMON_MIN", 0)
     monkeypatch.setattr(lexical, "COMMON_FRACTION", 0.3)
     passages = [("", "Quảng Trị xã nhỏ"), ("", "Quảng Trị"), ("", "nhà xã"), ("", "xã xã"), ("", "nhà")]
@@ -378,9 +379,11 @@ def test_a_common_token_adds_to_scores_but_matches_nothing_alone(
     build_lexical(tmp_path, list(range(len(passages))), passages)
     index = LexicalIndex([tmp_path])
     assert index.document_frequency("w:xã") > 0.3 * index.n_docs
-    top, matches = index.query(query_tokens("Quảng Trị xã"), 10)
-    assert matches.tolist() == [0, 1]
-    assert [pid for pid, _ in top] == [0, 1]  # "xã" lifts the first
-    assert top[0][1] == pytest.approx(float(index.scores(query_tokens("Quảng Trị xã"))[0]))
-    top, matches = index.query(query_tokens("xã đoạn"), 10)  # both common: the passages holding both
-    assert matches.tolist() == list(range(5, 10)) and len(top) == 5
+    tokens = query_tokens("Quảng Trị xã")
+    top, matches = index.query(tokens, 2)
+    assert matches.tolist() == [0, 1] and [pid for pid, _ in top] == [0, 1]
+    assert top == index.top(index.scores(tokens), 2)
+    top, matches = index.query(tokens, 10)  # every passage holding "xã" is among the best 10, so matches
+    assert top == index.top(index.scores(tokens), 10) and matches.tolist() == [pid for pid in range(10) if pid != 4]
+    top, matches = index.query(query_tokens("xã đoạn"), 1)  # both common: the passages holding both
+    assert matches.tolist() == list(range(5, 10)) and len(top) == 1

@@ -337,6 +337,20 @@ class Vocabulary(Set[str]):
         return next(iter(self), None) is not None
 
 
+def _best(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best rows by score (ties by row), best first."""
+    order = np.lexsort((rows, -scores))[:k]
+    return rows[order], scores[order]
+
+
+def _in_sorted(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """Whether each needle is in the sorted haystack."""
+    if not len(haystack):
+        return np.zeros(len(needles), dtype=bool)
+    at = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    return haystack[at] == needles
+
+
 @dataclass(frozen=True)
 class _Term:
     """A query token as `LexicalIndex.query` uses it."""
@@ -424,56 +438,99 @@ class LexicalIndex:
     def query(
         self, tokens: Sequence[str], k: int, allowed: np.ndarray | None = None
     ) -> tuple[list[tuple[int, float]], np.ndarray]:
-        """The best `k` matching passages (id, BM25 score) and every match (sorted passage ids) for the tokens.
+        """The best `k` passages (id, BM25 score) for the tokens, exactly `top(scores(tokens), k, allowed)`
+        (the same scores to the bit, ties by row), and the query's matches (sorted passage ids).
 
-        A passage matches when it holds one of the query's uncommon tokens (COMMON_FRACTION), or, when every
-        token is common, all of them. Matches are scored exactly as `scores` scores them, common tokens
-        included, so the best `k` are `scores`' best `k` among the matches (ties by row), and every passage
-        is one of them when no token is common. The common tokens' postings are never read whole: a match
-        whose score so far plus the common tokens' bounds cannot reach the k-th best is dropped before it is
-        looked up in them (MaxScore); the survivors are scored again in `scores`' order of addition, so the
-        scores are equal to the last bit. `allowed` restricts the ranked passages, not the matches.
+        Matches, what `total` and the facets count: the passages holding one of the query's uncommon tokens
+        (COMMON_FRACTION), or all of them when every token is common, plus the best `k` themselves (a passage
+        holding only common tokens can rank among them). Nothing reads a common token's postings whole unless
+        it must: the matches are scored first, a common token looked up only for those whose score so far
+        plus the bounds of the common tokens not yet added can still reach the k-th best (MaxScore); then the
+        passages holding common tokens only are visited only when those tokens' bounds add up to the k-th best
+        score, and only through the tokens whose bounds must (MaxScore's essential terms). Survivors are scored
+        again adding the tokens in `scores`' order. `allowed` restricts the ranked passages, not the matches.
         """
         terms = self._terms(tokens)
         if not terms:
             return [], np.zeros(0, dtype=np.int64)
         cutoff = max(COMMON_MIN, COMMON_FRACTION * self.n_docs)
         rare = [t for t in terms if t.df <= cutoff]
+        common = [t for t in terms if t.df > cutoff]
         if rare:
-            rows, partial = self._gather(rare)
-            common = [t for t in terms if t.df > cutoff]
+            matched, partial = self._gather(rare)
         else:  # every token is common: the passages holding all of them
-            rows, partial = self._conjunction(terms)
-            common = []
-        matches = self.row_ids[rows] if self.sorted_ids else np.sort(self.row_ids[rows])
+            matched, partial = self._conjunction(terms)
+        mask = None
         if allowed is not None:
             mask = np.zeros(self.n_rows, dtype=bool)
             mask[self.rows_of(allowed)] = True
-            keep = mask[rows]
-            rows, partial = rows[keep], partial[keep]
-        if k <= 0 or not len(rows):
-            return [], matches
-        rows = self._prune(rows, partial, common, k)
-        scores = self._exact(rows, terms)
-        order = np.lexsort((rows, -scores))[:k]
-        return [(int(self.row_ids[rows[i]]), float(scores[i])) for i in order], matches
+        rows, scores = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if k > 0:
+            keep = slice(None) if mask is None else mask[matched]
+            rows = self._prune(matched[keep], partial[keep], common if rare else [], k)
+            scores = self._exact(rows, terms)
+            rows, scores = _best(rows, scores, k)
+            outside = self._outside(
+                matched, mask, common if rare else terms, k, float(scores[-1]) if len(rows) == k else 0.0
+            )
+            if len(outside):
+                rows, scores = _best(
+                    np.concatenate([rows, outside]), np.concatenate([scores, self._exact(outside, terms)]), k
+                )
+        ids = self.row_ids[matched] if self.sorted_ids else np.sort(self.row_ids[matched])
+        matches = np.union1d(ids, self.row_ids[rows]) if len(rows) else ids
+        return [(int(self.row_ids[r]), float(s)) for r, s in zip(rows, scores, strict=True)], matches
 
-    def _gather(self, terms: list[_Term]) -> tuple[np.ndarray, np.ndarray]:
-        """Live rows (ascending) holding one of the terms, and the sum of those terms' scores on each."""
+    def _outside(
+        self, matched: np.ndarray, mask: np.ndarray | None, pool: list[_Term], k: int, kth: float
+    ) -> np.ndarray:
+        """Rows outside `matched` (holding only `pool`'s tokens) that may still score at least `kth`, the k-th
+        best so far (0: fewer than k found). MaxScore: the tokens whose bounds add up to less than `kth`,
+        smallest first, cannot lift a passage there on their own; the postings of the others are read."""
+        floor = kth * (1.0 - SLACK)
+        if not pool or sum(t.bound for t in pool) < floor:
+            return np.zeros(0, dtype=np.int64)
+        by_bound = sorted(pool, key=lambda t: t.bound)
+        skipped = int(np.searchsorted(np.cumsum([t.bound for t in by_bound]), floor)) if floor > 0 else 0
+        rest = sum(t.bound for t in by_bound[:skipped])
+        rows, partial = self._gather(by_bound[skipped:], floor, rest)
+        keep = ~_in_sorted(matched, rows)
+        if mask is not None:
+            keep &= mask[rows]
+        return self._prune(rows[keep], partial[keep], by_bound[:skipped], k, floor)
+
+    def _gather(self, terms: list[_Term], floor: float = 0.0, rest: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Live rows (ascending) holding one of the terms, and the sum of those terms' scores on each.
+
+        With a `floor`, a posting is left out when its score plus the bounds of the other terms and `rest`
+        (the bounds of terms not gathered) is below it: its row then scores below the floor even if it holds
+        every term (when another term brings the row in, its partial sum lacks this posting, and the exact
+        scoring adds it back)."""
         rows: list[np.ndarray] = []
         contributions: list[np.ndarray] = []
+        bounds = sum(t.bound for t in terms) + rest
         for term in terms:
+            needed = floor - (bounds - term.bound)
             for segment, start, end in term.slices:
                 column_rows = segment.indices[start:end] + segment.offset
                 tf = segment.freqs[start:end]
                 if segment.live is not None:
                     live = self.live_rows[column_rows]
                     column_rows, tf = column_rows[live], tf[live]
+                contribution = term.weight * (tf / (tf + self.norm[column_rows]))
+                if needed > 0:
+                    enough = contribution >= needed
+                    column_rows, contribution = column_rows[enough], contribution[enough]
                 rows.append(column_rows)
-                contributions.append(term.weight * (tf / (tf + self.norm[column_rows])))
+                contributions.append(contribution)
         if len(rows) == 1:
             return rows[0].astype(np.int64), contributions[0].astype(np.float64)
-        unique, inverse = np.unique(np.concatenate(rows), return_inverse=True)
+        everything = np.concatenate(rows)
+        if len(everything) > self.n_rows // 16:  # a sort of this many costs more than a pass over every row
+            summed = np.bincount(everything, weights=np.concatenate(contributions), minlength=self.n_rows)
+            held = np.flatnonzero(summed)  # every contribution is above 0
+            return held, summed[held]
+        unique, inverse = np.unique(everything, return_inverse=True)
         return unique, np.bincount(inverse, weights=np.concatenate(contributions), minlength=len(unique))
 
     def _conjunction(self, terms: list[_Term]) -> tuple[np.ndarray, np.ndarray]:
@@ -486,21 +543,23 @@ class LexicalIndex:
             rows, partial = rows[held], partial[held] + term.weight * (tf[held] / (tf[held] + self.norm[rows[held]]))
         return rows, partial
 
-    def _prune(self, rows: np.ndarray, partial: np.ndarray, common: list[_Term], k: int) -> np.ndarray:
-        """The rows that may still be among the best `k` once the common terms are added (MaxScore): a row
-        whose partial score plus the bounds of the terms not yet added is below the k-th best partial score
-        (a lower bound on the k-th best final score) can never make it."""
+    def _prune(
+        self, rows: np.ndarray, partial: np.ndarray, common: list[_Term], k: int, known: float = 0.0
+    ) -> np.ndarray:
+        """The rows that may still be among the best `k` once the `common` terms are added (MaxScore): a row
+        whose partial score plus the bounds of the terms not yet added is below a score k passages are known to
+        reach (`known`, the k-th best partial score, the k-th best full score of the k best partial ones) can
+        never make it."""
         if len(rows) <= 2 * k:  # few enough: `_exact` looks every term up for them anyway
             return rows
-        if not common:
-            floor = 0.0
-        else:  # the k best by partial score, fully scored: their k-th score is a far better floor to start from
+        floor = known  # a score some k passages already reach (with its slack)
+        if common:  # the k best by partial score, fully scored: their k-th score is a far better floor to start from
             seed = np.sort(np.argpartition(partial, len(partial) - k)[len(partial) - k :])
             full = partial[seed].copy()
             for term in common:
                 tf = self._term_tf(term, rows[seed])
                 full += term.weight * (tf / (tf + self.norm[rows[seed]]))
-            floor = float(full.min()) * (1.0 - SLACK)
+            floor = max(floor, float(full.min()) * (1.0 - SLACK))
         rest = sum(t.bound for t in common)
         for term in sorted(common, key=lambda t: -t.bound):
             kth = np.partition(partial, len(partial) - k)[len(partial) - k] * (1.0 - SLACK)
