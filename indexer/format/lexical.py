@@ -485,19 +485,26 @@ class LexicalIndex:
         self, matched: np.ndarray, mask: np.ndarray | None, pool: list[_Term], k: int, kth: float
     ) -> np.ndarray:
         """Rows outside `matched` (holding only `pool`'s tokens) that may still score at least `kth`, the k-th
-        best so far (0: fewer than k found). MaxScore: the tokens whose bounds add up to less than `kth`,
-        smallest first, cannot lift a passage there on their own; the postings of the others are read."""
+        best so far (0: fewer than k found). MaxScore: tokens whose bounds add up to less than `kth` cannot
+        lift a passage there on their own; only the postings of the others are read."""
         floor = kth * (1.0 - SLACK)
         if not pool or sum(t.bound for t in pool) < floor:
             return np.zeros(0, dtype=np.int64)
-        by_bound = sorted(pool, key=lambda t: t.bound)
-        skipped = int(np.searchsorted(np.cumsum([t.bound for t in by_bound]), floor)) if floor > 0 else 0
-        rest = sum(t.bound for t in by_bound[:skipped])
-        rows, partial = self._gather(by_bound[skipped:], floor, rest)
+        # Tokens whose bounds add up to less than the floor are never read whole (a passage holding only
+        # them cannot reach it): as many postings as can be left so, the longest per unit of bound first.
+        skipped, read, room = [], [], floor
+        for term in sorted(pool, key=lambda t: -t.df / t.bound):
+            if term.bound < room:
+                skipped.append(term)
+                room -= term.bound
+            else:
+                read.append(term)
+        rest = sum(t.bound for t in skipped)
+        rows, partial = self._gather(read, floor, rest)
         keep = ~_in_sorted(matched, rows)
         if mask is not None:
             keep &= mask[rows]
-        return self._prune(rows[keep], partial[keep], by_bound[:skipped], k, floor)
+        return self._prune(rows[keep], partial[keep], skipped, k, floor)
 
     def _gather(self, terms: list[_Term], floor: float = 0.0, rest: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Live rows (ascending) holding one of the terms, and the sum of those terms' scores on each.
