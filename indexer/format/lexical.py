@@ -51,6 +51,7 @@ BOUND_POSTINGS = 1 << 24  # postings per step when computing the bounds
 # query cost 370 ms at 1M passages, and such a passage is no answer to it (docs/performance.md).
 COMMON_FRACTION = 0.01
 COMMON_MIN = 2_000
+SEED = 4  # passages per wanted one scored to find a first k-th best score (`LexicalIndex._seed_floor`)
 SLACK = 1e-5  # relative margin of the pruning tests: partial sums add in another order than the final score
 OLD_VOCAB = "vocab.index.json"  # the single-index bm25s layout this one replaced
 
@@ -470,9 +471,9 @@ class LexicalIndex:
             rows = self._prune(matched[keep], partial[keep], common if rare else [], k)
             scores = self._exact(rows, terms)
             rows, scores = _best(rows, scores, k)
-            outside = self._outside(
-                matched, mask, common if rare else terms, k, float(scores[-1]) if len(rows) == k else 0.0
-            )
+            pool = common if rare else terms
+            kth = float(scores[-1]) if len(rows) == k else 0.0
+            outside = self._outside(matched, mask, pool, k, max(kth, self._seed_floor(pool, terms, mask, k)))
             if len(outside):
                 rows, scores = _best(
                     np.concatenate([rows, outside]), np.concatenate([scores, self._exact(outside, terms)]), k
@@ -480,6 +481,22 @@ class LexicalIndex:
         ids = self.row_ids[matched] if self.sorted_ids else np.sort(self.row_ids[matched])
         matches = np.union1d(ids, self.row_ids[rows]) if len(rows) else ids
         return [(int(self.row_ids[r]), float(s)) for r, s in zip(rows, scores, strict=True)], matches
+
+    def _seed_floor(self, pool: list[_Term], terms: list[_Term], mask: np.ndarray | None, k: int) -> float:
+        """A score k passages reach (0: none known), from the passages holding the pool's rarest token: the
+        SEED * k best by that token alone, scored exactly. Lets the second phase skip most common tokens when
+        the matches give no k-th score (every token common, too few matches, a narrow filter)."""
+        if not pool:
+            return 0.0
+        rows, partial = self._gather([min(pool, key=lambda t: t.df)])
+        if mask is not None:
+            rows, partial = rows[mask[rows]], partial[mask[rows]]
+        if len(rows) < k:
+            return 0.0
+        if len(rows) > SEED * k:
+            rows = np.sort(rows[np.argpartition(partial, len(partial) - SEED * k)[len(partial) - SEED * k :]])
+        scores = self._exact(rows, terms)
+        return float(np.partition(scores, len(scores) - k)[len(scores) - k])
 
     def _outside(
         self, matched: np.ndarray, mask: np.ndarray | None, pool: list[_Term], k: int, kth: float
