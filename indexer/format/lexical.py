@@ -473,7 +473,9 @@ class LexicalIndex:
             rows, scores = _best(rows, scores, k)
             pool = common if rare else terms
             kth = float(scores[-1]) if len(rows) == k else 0.0
-            outside = self._outside(matched, mask, pool, k, max(kth, self._seed_floor(pool, terms, mask, k)))
+            if sum(t.bound for t in pool) >= kth * (1.0 - SLACK):  # else nothing outside can reach it anyway
+                kth = max(kth, self._seed_floor(pool, terms, mask, k))
+            outside = self._outside(matched, mask, pool, k, kth)
             if len(outside):
                 rows, scores = _best(
                     np.concatenate([rows, outside]), np.concatenate([scores, self._exact(outside, terms)]), k
