@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Callable, Sequence
 
 Ranked = Sequence[tuple[int, float]]  # (passage id, leg score), best first
@@ -45,8 +45,15 @@ def spread(leg: Ranked, stats_depth: int | None = None) -> dict[int, float]:
     if not leg:
         return {}
     scores = [score for _, score in leg[:stats_depth]]
-    low, deviation = min(scores), statistics.pstdev(scores)
+    low, deviation = min(scores), _pstdev(scores)
     return {pid: max(0.0, (score - low) / deviation) if deviation > 0 else 1.0 for pid, score in leg}
+
+
+def _pstdev(values: list[float]) -> float:
+    """Population standard deviation in floats (`statistics.pstdev` is exact, with fractions: 0.4 ms for the
+    100 scores of a leg, twice per leg in a hybrid search; this agrees with it to about 1e-15)."""
+    mean = math.fsum(values) / len(values)
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
 
 
 NORMALISERS: dict[str, Callable[[Ranked, int | None], dict[int, float]]] = {"spread": spread, "minmax": min_max}

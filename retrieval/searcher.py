@@ -42,6 +42,7 @@ from retrieval.timepref import PREFERENCE_DEPTH, TimePreference
 from tracuu.settings import Settings
 from tracuu.text.lang import detect_query_language
 from tracuu.text.restore import RESTORE_FILE, ToneModel
+from tracuu.text.tokens import query_tokens
 
 FUSION_DEPTH = 100  # candidates per leg whose scores set the normalisation (more are fetched when k asks)
 COLLAPSE_SLACK = 20
@@ -149,10 +150,13 @@ class Searcher:
     def search(self, params: SearchParams) -> SearchResult:
         """One page of hits for `params`, with what every view needs around it (total, facets, ...).
 
-        What "matches" a query, for `total` and the facets: the passages sharing a token with it (the lexical
-        leg's matches) and its FUSION_DEPTH nearest passages in the whole index (the dense leg's), each as the
-        mode uses them; a filter keeps those it allows. A filter's facet count is therefore exactly the total
-        the filtered search then reports, and hits are only ever drawn from the matches.
+        What "matches" a query, for `total` and the facets: the passages holding one of its uncommon tokens, or
+        all of them when every token is common, and the passages its lexical leg ranks (`LexicalIndex.query`: a
+        token in most passages, "việt" or "năm" at a million passages, does not make a passage match on its own,
+        which spared visiting most of the index), and its FUSION_DEPTH nearest passages in the whole index (the
+        dense leg's), each as the mode uses them; a filter keeps those it allows. Hits are only ever drawn from
+        the matches, and a filter's facet count is the total the filtered search then reports (exactly, unless
+        a passage holding common tokens only is ranked by one of the two searches and not the other).
         """
         started = time.perf_counter()
         corrected = None if params.exact else self.spelling.correct(params.q)  # typos first, then tone marks
@@ -240,10 +244,12 @@ class Searcher:
         if allowed is not None and len(allowed) == 0:  # nothing can match: not even embedded
             return [], np.zeros(0, dtype=np.int64)
         plan = plan_lexical(query, self.lexical, LEXICAL_WEIGHT)  # an English query: its names, less weight
-        scores = self.lexical.score_plan(query, plan.tokens) if mode != "dense" else None
-        lexical_matches = self.lexical.matching_ids(scores)
-        vector = self._query_vector(query) if mode != "lexical" else None
         leg_depth = max(FUSION_DEPTH, depth) if mode == "hybrid" else depth
+        lexical_leg, lexical_matches = [], np.zeros(0, dtype=np.int64)
+        if mode != "dense":
+            tokens = query_tokens(query) if plan.tokens is None else plan.tokens
+            lexical_leg, lexical_matches = self.lexical.query(tokens, leg_depth, allowed)
+        vector = self._query_vector(query) if mode != "lexical" else None
         dense_leg = self._nearest(vector, max(leg_depth, FUSION_DEPTH), allowed)
         nearest = dense_leg if allowed is None else self._nearest(vector, FUSION_DEPTH, None)
         dense_matches = np.unique(np.asarray([c.id for c in nearest[:FUSION_DEPTH]], dtype=np.int64))
@@ -251,11 +257,10 @@ class Searcher:
         if matches is None:
             matches = sorted_union(lexical_matches, dense_matches)
         if mode == "lexical":
-            ranked = [Candidate(i, s) for i, s in self.lexical.top(scores, depth, allowed)]
+            ranked = [Candidate(i, s) for i, s in lexical_leg]
         elif mode == "dense":
             ranked = dense_leg[:depth]
         else:
-            lexical_leg = self.lexical.top(scores, leg_depth, allowed)
             ranked = self._fused(vector, dense_leg, lexical_leg, plan.weight)[:depth]
         is_match = in_sorted(matches, np.asarray([c.id for c in ranked], dtype=np.int64))
         return [c for c, keep in zip(ranked, is_match, strict=True) if keep], matches

@@ -257,3 +257,133 @@ def test_a_segment_linked_into_a_new_version_shares_its_parsed_vocabulary(tmp_pa
     build_lexical(rebuilt, [0, 1], [("Tiêu đề", "Xã khánh thành cầu treo."), ("", "Huyện trồng cây xanh.")])
     other = LexicalIndex([rebuilt])
     assert other.segments[0].vocab is not old.segments[0].vocab and other.segments[0].vocab == old.segments[0].vocab
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def corpus_passages() -> list[tuple[str, str]]:
+    """The sample articles as (title, sentence) passages: a few hundred of real news text."""
+    import re
+
+    passages = []
+    for path in sorted(CORPUS.glob("*.txt")):
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for line in lines[1:]:
+            passages += [(lines[0], s) for s in re.split(r"(?<=[.;:])\s+", line) if len(s.split()) >= 3]
+    return passages
+
+
+def expected_query(
+    index: LexicalIndex, held: dict[int, set[str]], tokens: list[str], k: int, allowed: set[int] | None
+) -> tuple[list[tuple[int, float]], list[int]]:
+    """What `LexicalIndex.query` must return, from the live passages' own token sets and the exhaustive scores:
+    the best k of every passage (ties by row), and the matches: a rare token held, or every token when all are
+    common, and the best k."""
+    distinct = [t for t in dict.fromkeys(tokens) if any(t in h for h in held.values())]
+    if not distinct:
+        return [], []
+    cutoff = max(lexical.COMMON_MIN, lexical.COMMON_FRACTION * len(held))
+    rare = {t for t in distinct if sum(t in h for h in held.values()) <= cutoff}
+    if rare:
+        matches = sorted(pid for pid, h in held.items() if rare & h)
+    else:
+        matches = sorted(pid for pid, h in held.items() if set(distinct) <= h)
+    scores = index.scores(tokens)
+    row_of = {int(pid): row for row, pid in enumerate(index.row_ids)}
+    ranked = [pid for pid in held if scores[row_of[pid]] > 0 and (allowed is None or pid in allowed)]
+    ranked.sort(key=lambda pid: (-scores[row_of[pid]], row_of[pid]))
+    best = [(pid, float(scores[row_of[pid]])) for pid in ranked[:k]]
+    return best, sorted(set(matches) | {pid for pid, _ in best})
+
+
+def test_pruned_top_k_equals_the_exhaustive_scores_over_segments_with_deletions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MaxScore skips postings, never a result: over three segments (one merged, one written before bounds
+    existed) with deleted passages, every query's top k and scores equal the exhaustive BM25's to the bit."""
+    from tracuu.text.normalise import fold
+
+    monkeypatch.setattr(lexical, "COMMON_MIN", 0)
+    monkeypatch.setattr(lexical, "COMMON_FRACTION", 0.03)  # common tokens on a small index too
+    passages = corpus_passages()
+    assert len(passages) > 200
+    ids = list(range(len(passages)))
+    third = len(passages) // 3
+    a1 = segment(tmp_path, "a1", ids[: third // 2], passages[: third // 2])
+    a2 = segment(tmp_path, "a2", ids[third // 2 : third], passages[third // 2 : third])
+    merged = tmp_path / "a"
+    merged.mkdir()
+    merge_lexical(merged, [(a1, np.ones(third // 2, dtype=bool)), (a2, np.ones(third - third // 2, dtype=bool))])
+    b = segment(tmp_path, "b", ids[third : 2 * third], passages[third : 2 * third])
+    c = segment(tmp_path, "c", ids[2 * third :], [(title.upper(), text) for title, text in passages[2 * third :]])
+    (c / LEXICAL_DIR / lexical.BOUNDS).unlink()  # as written before bounds: bound 1
+    rng = np.random.default_rng(7)
+    deleted = np.sort(rng.choice(ids, len(ids) // 10, replace=False))
+    index = LexicalIndex([merged, b, c], deleted)
+    assert index.segments[0].bounds is not None and index.segments[2].bounds is None
+    texts = passages[: 2 * third] + [(title.upper(), text) for title, text in passages[2 * third :]]
+    held = {pid: set(passage_tokens(*texts[pid])) for pid in ids if pid not in set(deleted.tolist())}
+    pruned: list[tuple[int, int]] = []
+    prune = index._prune
+
+    def spy(rows: np.ndarray, partial: np.ndarray, common: list, k: int, known: float = 0.0) -> np.ndarray:
+        kept = prune(rows, partial, common, k, known)
+        pruned.append((len(rows), len(kept)))
+        return kept
+
+    monkeypatch.setattr(index, "_prune", spy)
+    for q in range(200):
+        title, text = passages[int(rng.integers(len(passages)))]
+        words = text.split()
+        start = int(rng.integers(len(words)))
+        query = " ".join(words[start : start + int(rng.integers(1, 7))])
+        query = fold(query) if q % 3 == 0 else f"{query} của năm {title.split()[0]}" if q % 3 == 1 else query
+        tokens = query_tokens(query)
+        for k in (1, 5, 40):
+            allowed = None if q % 4 else set(rng.choice(ids, len(ids) // 3, replace=False).tolist())
+            got, matches = index.query(tokens, k, None if allowed is None else np.asarray(sorted(allowed)))
+            want, want_matches = expected_query(index, held, tokens, k, allowed)
+            assert got == want, (query, k)
+            assert matches.tolist() == want_matches, query
+    assert any(kept < rows for rows, kept in pruned)  # the pruning path ran, not only "everything"
+
+
+def test_bounds_hold_under_any_version_mean(tmp_path: Path) -> None:
+    """Each query token's bound is above every posting's score for it, whatever other segments and deletions
+    make the version's mean length (stored bounds are at the segment's own mean; MaxScore needs this)."""
+    passages = corpus_passages()
+    short = segment(tmp_path, "short", list(range(50)), [("", text) for _, text in passages[:50]])
+    long = segment(tmp_path, "long", list(range(50, 100)), [(t * 3, text * 2) for t, text in passages[50:100]])
+    for segments, deleted in (([short], []), ([short, long], []), ([long, short], list(range(60, 100)))):
+        index = LexicalIndex(segments, np.asarray(deleted, dtype=np.int64))
+        assert all(s.bounds is not None and len(s.bounds) == len(s.indptr) - 1 for s in index.segments)
+        tight = 0
+        for token in index.vocab:
+            (term,) = index._terms([token])
+            scores = index.scores([token])
+            assert scores.max() <= term.bound, token
+            tight += scores.max() > 0.9 * term.bound
+        if len(segments) == 1:  # at the segment's own mean the bound is the max: 1 would be valid, but loose
+            assert tight == len(index.vocab)
+
+
+def test_a_common_token_ranks_but_matches_nothing_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lucene's common-terms rule for what matches: "xã" is in most passages, so "quảng trị xã" matches what
+    "quảng trị" matches (plus the best k, ranked exactly: a passage holding only "xã" may be among them); a
+    query of common tokens only matches the passages holding all of them."""
+    monkeypatch.setattr(lexical, "COMMON_MIN", 0)
+    monkeypatch.setattr(lexical, "COMMON_FRACTION", 0.3)
+    passages = [("", "Quảng Trị xã nhỏ"), ("", "Quảng Trị"), ("", "nhà xã"), ("", "xã xã"), ("", "nhà")]
+    passages += [("", f"xã đoạn {i}") for i in range(5)]
+    build_lexical(tmp_path, list(range(len(passages))), passages)
+    index = LexicalIndex([tmp_path])
+    assert index.document_frequency("w:xã") > 0.3 * index.n_docs
+    tokens = query_tokens("Quảng Trị xã")
+    top, matches = index.query(tokens, 2)
+    assert matches.tolist() == [0, 1] and [pid for pid, _ in top] == [0, 1]
+    assert top == index.top(index.scores(tokens), 2)
+    top, matches = index.query(tokens, 10)  # every passage holding "xã" is among the best 10, so matches
+    assert top == index.top(index.scores(tokens), 10) and matches.tolist() == [pid for pid in range(10) if pid != 4]
+    top, matches = index.query(query_tokens("xã đoạn"), 1)  # both common: the passages holding both
+    assert matches.tolist() == list(range(5, 10)) and len(top) == 1

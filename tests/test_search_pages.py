@@ -107,3 +107,22 @@ def test_the_cli_takes_the_same_parameters(sample_index, capsys) -> None:
     assert result["returned"] == 2 and [h["rank"] for h in result["hits"]] == [3, 4]
     assert cli.main([*argv, "--include-undated", "--from", "2020-01-01", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total"] == 4
+
+
+def test_a_common_word_alone_makes_no_match(searcher, monkeypatch) -> None:
+    """In a large archive a word like "đảng" or "viên" is in over 1% of the passages: alone it no longer makes
+    a passage match (visiting those matches for totals and facets cost most of a search at 1M passages), but
+    the ranking is still BM25's over every passage, so the ranked passages count too. Forced on the sample
+    index, where "đảng" is in all 61 passages and "kết nạp" in 3."""
+    from indexer.format import lexical
+
+    lexical_index = searcher.lexical
+    assert search(searcher, QUERY, k=1, mode="lexical")["total"] == lexical_index.n_docs == 61
+    monkeypatch.setattr(lexical, "COMMON_MIN", 0)
+    monkeypatch.setattr(lexical, "COMMON_FRACTION", 0.05)
+    assert lexical_index.document_frequency("w:đảng") == 61 and lexical_index.document_frequency("w:kết_nạp") == 3
+    first = search(searcher, QUERY, k=3, mode="lexical")
+    assert all("kết nạp" in hit["text"].lower() for hit in first["hits"])
+    assert first["total"] == 2 * 3 + 20  # the 26 passages ranked for a page of 3 (the depth), the 3 among them
+    alone = search(searcher, "đảng viên", k=1, mode="lexical")  # every token common: the passages holding all
+    assert alone["total"] == lexical_index.document_frequency("w:đảng_viên") == 35

@@ -24,6 +24,7 @@ import threading
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence, Set
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,19 @@ K1, B = 1.2, 0.75
 BLOCK_PASSAGES = 20_000  # passages tokenised per spooled block
 MERGE_POSTINGS = 1 << 22  # postings copied per step of a merge
 VOCAB, INDPTR, INDICES, FREQS, LENGTHS = "vocab.json", "indptr.npy", "indices.npy", "freqs.npy", "lengths.npy"
+# Per column, the largest tf / (tf + norm) of its postings at the segment's own mean length: an upper bound on
+# any posting's BM25 term score that lets top-k retrieval skip postings (MaxScore). Optional: a segment written
+# before it existed is read with the bound 1, which is always valid, just looser.
+BOUNDS = "bounds.npy"
+BOUND_POSTINGS = 1 << 24  # postings per step when computing the bounds
+# A query token held by more than this share of the live passages (and more than COMMON_MIN of them) is
+# "common" (Lucene's common-terms query, cutoff_frequency): it adds to the score of the passages that match,
+# but does not make a passage match on its own. Visiting every passage that shares "của" or "việt" with the
+# query cost 370 ms at 1M passages, and such a passage is no answer to it (docs/performance.md).
+COMMON_FRACTION = 0.01
+COMMON_MIN = 2_000
+SEED = 4  # passages per wanted one scored to find a first k-th best score (`LexicalIndex._seed_floor`)
+SLACK = 1e-5  # relative margin of the pruning tests: partial sums add in another order than the final score
 OLD_VOCAB = "vocab.index.json"  # the single-index bm25s layout this one replaced
 
 
@@ -125,10 +139,39 @@ def _open_postings(out: Path, nnz: int, n_rows: int) -> tuple[np.ndarray, np.nda
     return indices, freqs, lengths
 
 
-def _close_postings(out: Path, indptr: np.ndarray, *filled: np.ndarray) -> None:
-    for array in filled:
+def _close_postings(out: Path, indptr: np.ndarray, indices: np.ndarray, freqs: np.ndarray, lengths: np.ndarray) -> None:
+    for array in (indices, freqs, lengths):
         array.flush()  # type: ignore[attr-defined]  # memmaps from _open_postings
     np.save(out / INDPTR, indptr)
+    np.save(out / BOUNDS, column_bounds(indptr, indices, freqs, lengths))
+
+
+def column_bounds(indptr: np.ndarray, indices: np.ndarray, freqs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Per column, max tf / (tf + K1 (1 - B + B len / mean len)) over its postings, the mean over the segment's
+    rows (what `_Segment.mean_length` recomputes). Under another mean A the same max is at most this times
+    max(1, A / mean) (`LexicalIndex._bounds`), so the bound holds for any version the segment is part of."""
+    n_columns = len(indptr) - 1
+    bounds = np.zeros(n_columns, dtype=np.float32)
+    norm = K1 * (1.0 - B + B * np.asarray(lengths, dtype=np.float32) / np.float32(_mean_length(lengths)))
+    first = 0
+    while first < n_columns:  # a bounded range of postings at a time (memory-mapped at 1M passages)
+        last = int(np.searchsorted(indptr, indptr[first] + BOUND_POSTINGS, side="right")) - 1
+        last = min(max(last, first + 1), n_columns)
+        start, end = int(indptr[first]), int(indptr[last])
+        if end > start:
+            tf = np.asarray(freqs[start:end], dtype=np.float32)
+            ratio = tf / (tf + norm[indices[start:end]])
+            starts = indptr[first:last] - start
+            filled = indptr[first + 1 : last + 1] > indptr[first:last]  # reduceat needs non-empty columns
+            bounds[first:last][filled] = np.maximum.reduceat(ratio, starts[filled])
+        first = last
+    return bounds
+
+
+def _mean_length(lengths: np.ndarray) -> float:
+    """The mean of a segment's passage lengths, as its bounds were computed with (1 for an empty segment)."""
+    total = float(np.asarray(lengths).sum(dtype=np.float64))
+    return total / len(lengths) if len(lengths) and total else 1.0
 
 
 def _write_vocab(out: Path, vocab: dict[str, int]) -> None:
@@ -250,16 +293,9 @@ class _Segment:
         self.freqs = np.load(path / FREQS, mmap_mode="r").view(np.ndarray)
         self.lengths = np.load(path / LENGTHS, mmap_mode="r").view(np.ndarray)
         self.live: np.ndarray | None = None  # whether each row is live; None: all are
-
-    def frequency(self, token: str) -> int:
-        """Live rows of this segment holding the token."""
-        column = self.vocab.get(token)
-        if column is None:
-            return 0
-        start, end = self.indptr[column], self.indptr[column + 1]
-        if self.live is None:
-            return int(end - start)
-        return int(np.count_nonzero(self.live[self.indices[start:end]]))
+        bounds = path / BOUNDS
+        self.bounds = np.load(bounds) if bounds.exists() else None  # see column_bounds; None: bound 1
+        self.mean_length = _mean_length(self.lengths)
 
     def holds(self, token: str) -> bool:
         """Does a live row of this segment hold the token?"""
@@ -302,6 +338,30 @@ class Vocabulary(Set[str]):
         return next(iter(self), None) is not None
 
 
+def _best(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best rows by score (ties by row), best first."""
+    order = np.lexsort((rows, -scores))[:k]
+    return rows[order], scores[order]
+
+
+def _in_sorted(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """Whether each needle is in the sorted haystack."""
+    if not len(haystack):
+        return np.zeros(len(needles), dtype=bool)
+    at = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    return haystack[at] == needles
+
+
+@dataclass(frozen=True)
+class _Term:
+    """A query token as `LexicalIndex.query` uses it."""
+
+    weight: np.float32  # idf times the token's repeats in the query
+    df: int  # live passages holding it
+    slices: list[tuple[_Segment, int, int]]  # (segment, first posting, end) of each segment holding it
+    bound: float  # no posting scores more than this for it
+
+
 class LexicalIndex:
     """BM25 over an index version's segments, memory-mapped: term-frequency postings scored at query time with
     global statistics (live passages, their mean length, each token's live document frequency).
@@ -336,6 +396,246 @@ class LexicalIndex:
         self.norm = (K1 * (1.0 - B + B * lengths.astype(np.float64) / self.avg_length)).astype(np.float32)
         self.vocab = Vocabulary(self.segments)
         self.sorted_ids = bool(np.all(np.diff(self.row_ids) > 0))
+        self.live_rows = live
+        # a bound at a segment's own mean length holds at this version's mean once scaled (column_bounds)
+        self._scales = [max(1.0, self.avg_length / s.mean_length) * (1.0 + SLACK) for s in self.segments]
+        self._live_df: dict[tuple[int, int], int] = {}  # (segment, column) -> live postings, counted once
+
+    def _terms(self, tokens: Sequence[str]) -> list[_Term]:
+        """The query's distinct tokens held by a live passage, in first-seen order (the order `scores` adds
+        them in), each with its weight (idf times repeats), postings and score bound."""
+        terms: list[_Term] = []
+        for token, repeats in Counter(tokens).items():
+            df, slices, bound = 0, [], 0.0
+            for number, segment in enumerate(self.segments):
+                column = segment.vocab.get(token)
+                if column is None:
+                    continue
+                start, end = int(segment.indptr[column]), int(segment.indptr[column + 1])
+                live = self._segment_df(number, column, start, end)
+                if not live:
+                    continue
+                df += live
+                slices.append((segment, start, end))
+                column_bound = 1.0 if segment.bounds is None else float(segment.bounds[column])
+                bound = max(bound, min(1.0, column_bound * self._scales[number]))
+            if df:
+                weight = np.float32(repeats * math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5)))
+                terms.append(_Term(weight, df, slices, float(weight) * bound * (1.0 + SLACK)))
+        return terms
+
+    def _segment_df(self, number: int, column: int, start: int, end: int) -> int:
+        """Live postings of a segment's column: counted once per version when the segment has deletions."""
+        live = self.segments[number].live
+        if live is None:
+            return end - start
+        key = (number, column)
+        count = self._live_df.get(key)
+        if count is None:
+            count = int(np.count_nonzero(live[self.segments[number].indices[start:end]]))
+            self._live_df[key] = count  # a version never changes; a dict write is atomic under the GIL
+        return count
+
+    def query(
+        self, tokens: Sequence[str], k: int, allowed: np.ndarray | None = None
+    ) -> tuple[list[tuple[int, float]], np.ndarray]:
+        """The best `k` passages (id, BM25 score) for the tokens, exactly `top(scores(tokens), k, allowed)`
+        (the same scores to the bit, ties by row), and the query's matches (sorted passage ids).
+
+        Matches, what `total` and the facets count: the passages holding one of the query's uncommon tokens
+        (COMMON_FRACTION), or all of them when every token is common, plus the best `k` themselves (a passage
+        holding only common tokens can rank among them). Nothing reads a common token's postings whole unless
+        it must: the matches are scored first, a common token looked up only for those whose score so far
+        plus the bounds of the common tokens not yet added can still reach the k-th best (MaxScore); then the
+        passages holding common tokens only are visited only when those tokens' bounds add up to the k-th best
+        score, and only through the tokens whose bounds must (MaxScore's essential terms). Survivors are scored
+        again adding the tokens in `scores`' order. `allowed` restricts the ranked passages, not the matches.
+        """
+        terms = self._terms(tokens)
+        if not terms:
+            return [], np.zeros(0, dtype=np.int64)
+        cutoff = max(COMMON_MIN, COMMON_FRACTION * self.n_docs)
+        rare = [t for t in terms if t.df <= cutoff]
+        common = [t for t in terms if t.df > cutoff]
+        if rare:
+            matched, partial = self._gather(rare)
+        else:  # every token is common: the passages holding all of them
+            matched, partial = self._conjunction(terms)
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(self.n_rows, dtype=bool)
+            mask[self.rows_of(allowed)] = True
+        rows, scores = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if k > 0:
+            keep = slice(None) if mask is None else mask[matched]
+            rows = self._prune(matched[keep], partial[keep], common if rare else [], k)
+            scores = self._exact(rows, terms)
+            rows, scores = _best(rows, scores, k)
+            pool = common if rare else terms
+            kth = float(scores[-1]) if len(rows) == k else 0.0
+            if sum(t.bound for t in pool) >= kth * (1.0 - SLACK):  # else nothing outside can reach it anyway
+                kth = max(kth, self._seed_floor(pool, terms, mask, k))
+            outside = self._outside(matched, mask, pool, k, kth)
+            if len(outside):
+                rows, scores = _best(
+                    np.concatenate([rows, outside]), np.concatenate([scores, self._exact(outside, terms)]), k
+                )
+        ids = self.row_ids[matched] if self.sorted_ids else np.sort(self.row_ids[matched])
+        matches = np.union1d(ids, self.row_ids[rows]) if len(rows) else ids
+        return [(int(self.row_ids[r]), float(s)) for r, s in zip(rows, scores, strict=True)], matches
+
+    def _seed_floor(self, pool: list[_Term], terms: list[_Term], mask: np.ndarray | None, k: int) -> float:
+        """A score k passages reach (0: none known), from the passages holding the pool's rarest token: the
+        SEED * k best by that token alone, scored exactly. Lets the second phase skip most common tokens when
+        the matches give no k-th score (every token common, too few matches, a narrow filter)."""
+        if not pool:
+            return 0.0
+        rows, partial = self._gather([min(pool, key=lambda t: t.df)])
+        if mask is not None:
+            rows, partial = rows[mask[rows]], partial[mask[rows]]
+        if len(rows) < k:
+            return 0.0
+        if len(rows) > SEED * k:
+            rows = np.sort(rows[np.argpartition(partial, len(partial) - SEED * k)[len(partial) - SEED * k :]])
+        scores = self._exact(rows, terms)
+        return float(np.partition(scores, len(scores) - k)[len(scores) - k])
+
+    def _outside(
+        self, matched: np.ndarray, mask: np.ndarray | None, pool: list[_Term], k: int, kth: float
+    ) -> np.ndarray:
+        """Rows outside `matched` (holding only `pool`'s tokens) that may still score at least `kth`, the k-th
+        best so far (0: fewer than k found). MaxScore: tokens whose bounds add up to less than `kth` cannot
+        lift a passage there on their own; only the postings of the others are read."""
+        floor = kth * (1.0 - SLACK)
+        if not pool or sum(t.bound for t in pool) < floor:
+            return np.zeros(0, dtype=np.int64)
+        # Tokens whose bounds add up to less than the floor are never read whole (a passage holding only
+        # them cannot reach it): as many postings as can be left so, the longest per unit of bound first.
+        skipped, read, room = [], [], floor
+        for term in sorted(pool, key=lambda t: -t.df / t.bound):
+            if term.bound < room:
+                skipped.append(term)
+                room -= term.bound
+            else:
+                read.append(term)
+        rest = sum(t.bound for t in skipped)
+        rows, partial = self._gather(read, floor, rest)
+        keep = ~_in_sorted(matched, rows)
+        if mask is not None:
+            keep &= mask[rows]
+        return self._prune(rows[keep], partial[keep], skipped, k, floor)
+
+    def _gather(self, terms: list[_Term], floor: float = 0.0, rest: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Live rows (ascending) holding one of the terms, and the sum of those terms' scores on each.
+
+        With a `floor`, a posting is left out when its score plus the bounds of the other terms and `rest`
+        (the bounds of terms not gathered) is below it: its row then scores below the floor even if it holds
+        every term (when another term brings the row in, its partial sum lacks this posting, and the exact
+        scoring adds it back)."""
+        rows: list[np.ndarray] = []
+        contributions: list[np.ndarray] = []
+        bounds = sum(t.bound for t in terms) + rest
+        for term in terms:
+            needed = floor - (bounds - term.bound)
+            for segment, start, end in term.slices:
+                column_rows = segment.indices[start:end] + segment.offset
+                tf = segment.freqs[start:end]
+                if segment.live is not None:
+                    live = self.live_rows[column_rows]
+                    column_rows, tf = column_rows[live], tf[live]
+                contribution = term.weight * (tf / (tf + self.norm[column_rows]))
+                if needed > 0:
+                    enough = contribution >= needed
+                    column_rows, contribution = column_rows[enough], contribution[enough]
+                rows.append(column_rows)
+                contributions.append(contribution)
+        if len(rows) == 1:
+            return rows[0].astype(np.int64), contributions[0].astype(np.float64)
+        everything = np.concatenate(rows)
+        if len(everything) > self.n_rows // 16:  # a sort of this many costs more than a pass over every row
+            summed = np.bincount(everything, weights=np.concatenate(contributions), minlength=self.n_rows)
+            held = np.flatnonzero(summed)  # every contribution is above 0
+            return held, summed[held]
+        unique, inverse = np.unique(everything, return_inverse=True)
+        return unique, np.bincount(inverse, weights=np.concatenate(contributions), minlength=len(unique))
+
+    def _conjunction(self, terms: list[_Term]) -> tuple[np.ndarray, np.ndarray]:
+        """Live rows (ascending) holding every term, and their full scores (partial sums, any order)."""
+        by_length = sorted(terms, key=lambda t: t.df)
+        rows, partial = self._gather(by_length[:1])
+        for term in by_length[1:]:
+            tf = self._term_tf(term, rows)
+            held = tf > 0
+            rows, partial = rows[held], partial[held] + term.weight * (tf[held] / (tf[held] + self.norm[rows[held]]))
+        return rows, partial
+
+    def _prune(
+        self, rows: np.ndarray, partial: np.ndarray, common: list[_Term], k: int, known: float = 0.0
+    ) -> np.ndarray:
+        """The rows that may still be among the best `k` once the `common` terms are added (MaxScore): a row
+        whose partial score plus the bounds of the terms not yet added is below a score k passages are known to
+        reach (`known`, the k-th best partial score, the k-th best full score of the k best partial ones) can
+        never make it."""
+        if len(rows) <= 2 * k:  # few enough: `_exact` looks every term up for them anyway
+            return rows
+        floor = known  # a score some k passages already reach (with its slack)
+        if common:  # the k best by partial score, fully scored: their k-th score is a far better floor to start from
+            seed = np.sort(np.argpartition(partial, len(partial) - k)[len(partial) - k :])
+            full = partial[seed].copy()
+            for term in common:
+                tf = self._term_tf(term, rows[seed])
+                full += term.weight * (tf / (tf + self.norm[rows[seed]]))
+            floor = max(floor, float(full.min()) * (1.0 - SLACK))
+        rest = sum(t.bound for t in common)
+        for term in sorted(common, key=lambda t: -t.bound):
+            kth = np.partition(partial, len(partial) - k)[len(partial) - k] * (1.0 - SLACK)
+            keep = partial + rest >= max(floor, kth)
+            rows, partial = rows[keep], partial[keep]
+            if len(rows) <= 2 * k:  # few enough: `_exact` looks every term up for them anyway
+                return rows
+            tf = self._term_tf(term, rows)
+            partial = partial + term.weight * (tf / (tf + self.norm[rows]))
+            rest -= term.bound
+        if len(rows) > k:
+            kth = np.partition(partial, len(partial) - k)[len(partial) - k] * (1.0 - SLACK)
+            rows = rows[partial >= max(floor, kth)]
+        return rows
+
+    def _exact(self, rows: np.ndarray, terms: list[_Term]) -> np.ndarray:
+        """Scores of the rows as `scores` computes them: float32 terms added in float64 in query order."""
+        total = np.zeros(len(rows), dtype=np.float64)
+        for term in terms:
+            tf = self._term_tf(term, rows)
+            total += term.weight * (tf / (tf + self.norm[rows]))
+        return total.astype(np.float32)
+
+    def _term_tf(self, term: _Term, rows: np.ndarray) -> np.ndarray:
+        """The term's frequency in each of the (ascending) rows, 0 where it is absent."""
+        if len(self.segments) == 1:  # most versions after a merge: no split of the rows by segment
+            segment, start, end = term.slices[0]
+            return self._lookup(segment, start, end, rows)
+        tf = np.zeros(len(rows), dtype=np.float32)
+        for segment, start, end in term.slices:
+            lo, hi = rows.searchsorted([segment.offset, segment.offset + len(segment.row_ids)])
+            if hi > lo:
+                tf[lo:hi] = self._lookup(segment, start, end, rows[lo:hi] - segment.offset)
+        return tf
+
+    @staticmethod
+    def _lookup(segment: _Segment, start: int, end: int, local: np.ndarray) -> np.ndarray:
+        """Frequencies in one column of the segment's (ascending, local) rows; 0 where absent. Binary search
+        from the shorter side: the rows into the column, or the column into the rows."""
+        column = segment.indices[start:end]
+        tf = np.zeros(len(local), dtype=np.float32)
+        if len(local) <= len(column):
+            at = np.minimum(np.searchsorted(column, local), len(column) - 1)
+            found = column[at] == local
+            tf[found] = segment.freqs[start + at[found]]
+        else:
+            at = np.minimum(np.searchsorted(local, column), len(local) - 1)
+            found = local[at] == column
+            tf[at[found]] = segment.freqs[start:end][found]
+        return tf
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every row, 0 for deleted ones (a repeated token counts again, as in bm25s)."""
@@ -371,8 +671,14 @@ class LexicalIndex:
         return scores
 
     def document_frequency(self, token: str) -> int:
-        """Live passages holding `token` (0 when none does)."""
-        return sum(s.frequency(token) for s in self.segments)
+        """Live passages holding `token` (0 when none does); counted once per version in a segment with
+        deletions (spelling, highlighting and English query plans ask for the same common tokens again)."""
+        total = 0
+        for number, segment in enumerate(self.segments):
+            column = segment.vocab.get(token)
+            if column is not None:
+                total += self._segment_df(number, column, int(segment.indptr[column]), int(segment.indptr[column + 1]))
+        return total
 
     def rows_of(self, allowed: np.ndarray) -> np.ndarray:
         """Rows of the allowed passage ids (ids without a row are ignored)."""
@@ -413,13 +719,15 @@ class LexicalIndex:
         k = min(k, int(np.count_nonzero(scores)))
         if k <= 0:
             return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        rows = np.flatnonzero(scores >= kth)
+        top = rows[np.lexsort((rows, -scores[rows]))[:k]]  # ties by row, as `query` breaks them
         return [(int(self.row_ids[r]), float(scores[r])) for r in top]
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(passage id, BM25 score) best first; `allowed` restricts to those passage ids."""
-        return self.top(self.score_query(query), k, allowed)
+        """(passage id, BM25 score) best first among the query's matches (`query`); `allowed` restricts to those
+        passage ids."""
+        return self.query(query_tokens(query), k, allowed)[0]
 
 
 __all__ = ["build_lexical", "merge_lexical", "LexicalIndex", "Vocabulary", "passage_tokens", "LEXICAL_DIR"]
