@@ -1,10 +1,11 @@
 """Embedding on a Ray cluster (`tracuu index ... --ray ADDRESS|local:N`, the `tracuu[ray]` extra).
 
 The driver plans the groups of passages (indexer.embedding) and keeps everything that makes the index what it
-is: the index directory and its writer lock, ids, the store, duplicate grouping, publication. Workers only
-turn groups of texts into vectors, in a pool of actors that each load the model once; they never see the
-index directory, and the texts travel through Ray's object store, so no shared filesystem is needed. Because
-a group is embedded with the same batches wherever it runs, the vectors are the same bytes as a local run's.
+is: the index directory and its writer lock, ids, the store, duplicate grouping, publication. Workers, a pool
+of actors that each load the model once, turn groups of texts into vectors and run the per-article steps
+(language, near-duplicate signature, chunks: indexer.steps); they never see the index directory, and texts
+and results travel through Ray's object store, so no shared filesystem is needed. Because a group is
+embedded with the same batches wherever it runs, the vectors are the same bytes as a local run's.
 
 Why actors fed by the driver rather than Ray Data's `map_batches`: the unit of work is a group the driver
 planned (its batch-mates decide its vectors), results must land at known rows, and the driver bounds the
