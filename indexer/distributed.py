@@ -34,7 +34,7 @@ from indexer.chunking import ChunkingParams
 from indexer.embedding import GroupDone
 from indexer.format.faults import ENV as FAULT_ENV
 from indexer.format.faults import ONCE_ENV as FAULT_ONCE_ENV
-from indexer.format.faults import WORKER_STAGE, fault_point
+from indexer.format.faults import WORKER_STAGE, WORKER_START_STAGE, fault_point
 from indexer.progress import Progress
 from indexer.steps import STEP_BATCH, Step, run_step
 from models.embedder import Embedder
@@ -88,6 +88,7 @@ class GroupEmbedder:
     def __init__(self, model: str | None, settings: dict[str, Any], cpus: int) -> None:
         import ray
 
+        fault_point(WORKER_START_STAGE)
         self.embedder = Embedder.load(model, settings=Settings(**{**settings, "threads": cpus}))
         self.worker = f"node {ray.get_runtime_context().get_node_id()[:8]} pid {os.getpid()}"
 
@@ -188,7 +189,14 @@ class RayRunner:
         _, pending = ray.wait(refs, num_returns=len(refs), timeout=self.settings.ray_watchdog_s)
         if pending:
             raise self._stalled(ray, "starting")
-        for identity in ray.get(refs):
+        try:
+            identities = ray.get(refs)
+        except ray.exceptions.RayError as exc:
+            raise DistributedError(
+                "a Ray worker could not start: every node needs the same tracuu release with its Ray extra "
+                f"(pip install 'tracuu[ray]') and the model's files ({str(exc).strip().splitlines()[-1][:300]})"
+            ) from exc
+        for identity in identities:
             if identity != expected:
                 differs = sorted(k for k in expected if identity.get(k) != expected.get(k))
                 raise DistributedError(

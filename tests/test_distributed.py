@@ -187,6 +187,16 @@ def test_workers_that_embed_differently_are_refused(cluster: Any, embedder: Any,
     assert not (tmp_path / "index" / layout.CURRENT).exists()
 
 
+def test_workers_that_cannot_start_end_the_run_with_a_clear_error(
+    cluster: Any, embedder: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = _articles(tmp_path / "articles.jsonl", count=4)
+    monkeypatch.setenv("TRACUU_FAULT_AT", "enospc:worker-start")  # as a node without the model's files would
+    with _runner(embedder) as runner, pytest.raises(DistributedError, match="could not start"):
+        build_index([sources], tmp_path / "index", embedder, runner=runner)
+    assert not (tmp_path / "index" / layout.CURRENT).exists()
+
+
 def test_a_lost_node_ends_in_the_watchdog_error_not_a_hang(embedder: Any, tmp_path: Path) -> None:
     """Ray waits forever for an actor that cannot be placed again (ray-project/ray#26991): the run stops."""
     sources = _articles(tmp_path / "articles.jsonl", count=30)

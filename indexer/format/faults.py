@@ -12,7 +12,7 @@ version's SQLite store is being written), `embed` (embedding starts), `group` (a
 group of passages is embedded and cached: indexer.embedding), `faiss` (the FAISS index and
 vectors are on disk), `manifest` (the version is complete, not yet published), `publish` (renamed
 to v-*, `current` not yet switched), `swap` (the new `current` link exists beside the old one);
-`worker` is a Ray worker starting a group of passages (indexer.distributed).
+`worker` is a Ray worker starting a group of passages, `worker-start` one starting up (indexer.distributed).
 Unset, which is always the case outside tests, a stage costs one environment lookup. This hook is the
 only place the indexer reads the environment itself; settings come down as `tracuu.settings.Settings`.
 """
@@ -26,7 +26,8 @@ import signal
 ENV = "TRACUU_FAULT_AT"
 ONCE_ENV = "TRACUU_FAULT_ONCE"
 STAGES = ("read", "store", "embed", "group", "faiss", "merge", "manifest", "publish", "swap")  # of every run
-WORKER_STAGE = "worker"  # of a distributed run only
+WORKER_STAGE = "worker"  # of a distributed run only: a worker starts a group
+WORKER_START_STAGE = "worker-start"  # a worker is starting (loading the model)
 
 
 def fault_point(stage: str, path: object = None) -> None:
