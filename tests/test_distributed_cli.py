@@ -25,3 +25,10 @@ def test_a_bad_local_cluster_size_is_refused(tmp_path: Path, capsys: pytest.Capt
     assert main(["index", str(CORPUS), "--index", str(tmp_path / "index"), "--ray", "local:many"]) == 1
     assert "local:N takes a number of CPUs" in capsys.readouterr().err
     assert not (tmp_path / "index").exists()
+
+
+def test_ray_workers_needs_ray_and_a_positive_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["--ray-workers", "2"], ["--ray", "local:2", "--ray-workers", "0"]):
+        assert main(["index", str(CORPUS), "--index", str(tmp_path / "index"), *args]) == 2
+        assert "--ray-workers" in capsys.readouterr().err
+    assert not (tmp_path / "index").exists()

@@ -53,6 +53,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from indexer.progress import Progress
     from models.embedder import Embedder
 
+    if args.ray_workers is not None and (args.ray_workers < 1 or not args.ray):
+        return _fail("--ray-workers: a number of workers of at least 1, with --ray")
     embedder = Embedder.load(args.model, settings=settings)
     params = ChunkingParams(max_tokens=args.max_tokens)
     sources = [Path(s) for s in args.sources]
