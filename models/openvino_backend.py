@@ -18,6 +18,10 @@ weights on AMX. Real int8 activations would need a calibrated static quantisatio
 Sequence lengths are padded up to a multiple of ``SEQ_BUCKET`` (masked, so the vectors do not change): the
 CPU plugin compiles kernels per input shape and caches them, and fewer shapes is faster (measured ~15%).
 
+Unlike ``OnnxEncoder``, it does not survive ``fork``: OpenVINO's threads are gone in the child (inference
+hangs, compiling anew crashes), so a forked child gets a clear error; load the Embedder after forking
+(``tracuu serve --workers`` does: each worker builds its app).
+
 Built once into ``<cache>/openvino/<key>/openvino-bf16/model.xml`` (+ ``model.bin``, memory-mapped by
 OpenVINO), keyed by the source checksum, this recipe's version and OpenVINO's version. Building needs torch
 and transformers (the export); running needs ``openvino`` and the tokenizer only.
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 import threading
 import time
@@ -118,6 +123,7 @@ class OpenVinoEncoder(OnnxEncoder):
         self.precision = self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string()  # "bf16" / "f32"
         self.dimension = int(self.compiled.output(0).get_partial_shape()[-1].get_length())
         self._local = threading.local()
+        self._pid = os.getpid()
 
     def _pad(self, seqs: Sequence[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         """``OnnxEncoder._pad``, then masked padding up to a multiple of ``SEQ_BUCKET`` (fewer shapes to compile)."""
@@ -129,6 +135,10 @@ class OpenVinoEncoder(OnnxEncoder):
         return np.hstack([ids, pad]), np.hstack([mask, np.zeros_like(pad)])
 
     def _run(self, seqs: Sequence[list[int]]) -> np.ndarray:
+        if os.getpid() != self._pid:  # OpenVINO's threads do not survive fork (module docstring)
+            raise RuntimeError(
+                "an openvino-bf16 encoder cannot run in a forked child: load the Embedder after the fork"
+            )
         request = getattr(self._local, "request", None)
         if request is None:
             request = self._local.request = self.compiled.create_infer_request()

@@ -261,6 +261,18 @@ def test_openvino_agrees_with_onnx_int8_and_has_its_own_identity(fast: Embedder,
     assert to_fp32.min() >= MIN_COSINE["openvino-bf16"], to_fp32.min()
     # same tokens and truncation as the ONNX encoder (the same code path), so the same token counts
     assert ov.count_tokens_many(paragraphs) == fast.count_tokens_many(paragraphs)
+    if hasattr(os, "fork"):  # OpenVINO does not survive fork: a clear error in the child, not a hang
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ov.encode_passages(["một", "hai ba"], batch_size=1)
+                code = 1
+            except RuntimeError as exc:
+                code = 0 if "forked child" in str(exc) else 2
+            except BaseException:
+                code = 3
+            os._exit(code)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
 
 
 def test_openvino_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch):
