@@ -67,7 +67,7 @@ _OPSET = 17
 # --------------------------------------------------------------------------- building
 
 
-def _export_fp32(model_dir: Path, out: Path) -> None:
+def export_fp32(model_dir: Path, out: Path) -> None:
     """BertModel + mean pooling + L2 norm as one ONNX graph: (input_ids, attention_mask) -> (batch, dim)."""
     import torch
     from transformers import AutoModel
@@ -158,7 +158,7 @@ def _build(model_dir: Path, source_checksum: str, variant: str, out_dir: Path) -
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(dir=out_dir) as work:
         raw, fused = Path(work) / "raw.onnx", Path(work) / "fused.onnx"
-        _export_fp32(model_dir, raw)
+        export_fp32(model_dir, raw)
         _optimize(raw, fused, config, multi_head=variant == "onnx-q4")
         final = out_dir / MODEL_FILE
         if variant == "onnx":

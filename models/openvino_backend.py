@@ -2,7 +2,7 @@
 
 Variant (``BACKENDS``):
 
-* ``openvino-bf16``  the plain fp32 export (``onnx_backend._export_fp32``: BERT + mean pooling + L2 norm,
+* ``openvino-bf16``  the plain fp32 export (``onnx_backend.export_fp32``: BERT + mean pooling + L2 norm,
   without ONNX Runtime's fused operators, which OpenVINO cannot read) as an OpenVINO IR, run by the CPU
   plugin with inference precision bf16: its matrix products go to AMX (``brgemm_avx512_amx_bf16``) on CPUs
   that have it, layer norms and softmax stay f32. On a CPU without bf16 units OpenVINO runs it in f32 (the
@@ -37,16 +37,13 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from models.compact_tokenizer import load_compact_tokenizer
-from models.onnx_backend import OnnxEncoder, OnnxOptions, _export_fp32
+from models.onnx_backend import OnnxEncoder, OnnxOptions, export_fp32
 from tracuu.cache import build_once
-
-if TYPE_CHECKING:
-    pass
 
 RECIPE_VERSION = 1
 BACKENDS = ("openvino-bf16",)
@@ -75,7 +72,7 @@ def _build(model_dir: Path, source_checksum: str, variant: str, out_dir: Path) -
     ov = import_openvino()
     with tempfile.TemporaryDirectory(dir=out_dir) as work:
         raw = Path(work) / "raw.onnx"
-        _export_fp32(model_dir, raw)
+        export_fp32(model_dir, raw)
         model = ov.Core().read_model(str(raw))
         ov.save_model(model, str(out_dir / MODEL_FILE), compress_to_fp16=False)
     info = {

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import math
 import os
@@ -316,8 +317,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _openvino_if_installed() -> str:
     """The text ",openvino-bf16" when the optional openvino package is there (tracuu[openvino])."""
-    import importlib.util
-
     return ",openvino-bf16" if importlib.util.find_spec("openvino") else ""
 
 
