@@ -60,6 +60,7 @@ def runtime_identity(embedder: Embedder) -> dict[str, Any]:
         "model": embedder.identity,
         "batching": embedder.batching,
         "onnxruntime": _version("onnxruntime"),
+        "openvino": _version("openvino"),  # the runtime of the openvino-bf16 backend
         "machine": platform.machine(),
         "cpu": cpu_features(),
     }
@@ -123,9 +124,9 @@ class RayRunner:
     workers: int | None = None
     cpus_per_worker: int = 1
     progress: Progress = field(default_factory=Progress)
-    stats: dict[str, WorkerStats] = field(default_factory=dict)
-    busy_seconds: float = 0.0  # embedding with every worker ready: what throughput is measured on
-    _actors: list[Any] = field(default_factory=list)
+    stats: dict[str, WorkerStats] = field(default_factory=dict, init=False)
+    busy_seconds: float = field(default=0.0, init=False)  # embedding with every worker ready: throughput's clock
+    _actors: list[Any] = field(default_factory=list, init=False, repr=False)
 
     def __enter__(self) -> RayRunner:
         return self
@@ -144,6 +145,9 @@ class RayRunner:
         self._summarise()
 
     def embed_groups(self, groups: Sequence[list[str]], done: GroupDone) -> None:
+        import ray
+
+        self._pool(ray)  # started (and checked) before the clock: busy_seconds is embedding only
         started = time.perf_counter()
 
         def finished(number: int, result: tuple[np.ndarray, str]) -> None:
