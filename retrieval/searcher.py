@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from indexer.format import ann, layout
-from indexer.format.lexical import LexicalIndex
+from indexer.format.lexical import LexicalIndex, passage_tokens
 from indexer.format.segments import Snapshot
 from indexer.format.store import PassageRow, SegmentedStore
 from models.embedder import Embedder, backend_of
@@ -33,8 +33,8 @@ from retrieval.contract import (
     SearchParams,
     SearchResult,
 )
-from retrieval.crosslingual import plan_lexical
-from retrieval.floor import is_nonsense
+from retrieval.crosslingual import IdfTable, plan_lexical
+from retrieval.floor import NAMES_DEPTH, NAMES_HELD, NAMES_KEEP, is_nonsense, is_off_topic, lexically_vouched
 from retrieval.fusion import NORMALISERS, convex_fusion, reciprocal_rank_fusion
 from retrieval.highlight import highlight, rarity
 from retrieval.spelling import SpellingCorrector
@@ -78,6 +78,19 @@ class ModelMismatch(RuntimeError):
 class Candidate:
     id: int
     score: float
+
+
+@dataclass
+class Ranking:
+    """What ranking a query found: its best passages, every match, and what the relevance floor reads."""
+
+    ranked: list[Candidate]
+    matches: np.ndarray  # sorted passage ids
+    best_dense: float | None  # the best cosine in the whole index (None: the dense leg did not run)
+    best_lexical: int | None  # the lexical leg's best passage
+    best_dense_ids: list[int]  # the dense leg's NAMES_DEPTH best passages in the whole index
+    names: list[str]  # an English query's names and numbers (their lexical tokens, words only)
+    names_share: float  # their share of the lexical leg's full weight
 
 
 @dataclass(frozen=True)
@@ -165,27 +178,21 @@ class Searcher:
         query = interpreted or typed
         query_lang = detect_query_language(typed, restored=interpreted is not None)
         asked = Asked(query, f"{typed} {interpreted}" if interpreted else typed, query_lang)
-        if params.floor == "on" and is_nonsense(typed, self.lexical.vocab, self.embedder.count_tokens):
-            return SearchResult(  # nothing in the index answers nonsense (retrieval/floor.py)
-                query=params.q,
-                query_lang=query_lang,
-                corrected_query=corrected,
-                mode=params.mode,
-                took_ms=round((time.perf_counter() - started) * 1000, 2),
-                total=0,
-                returned=0,
-                hits=[],
-                below_floor=True,
-            )
+        floor = params.floor == "on"
+        if floor and is_nonsense(typed, self.lexical.vocab, self.embedder.count_tokens):
+            return self._below_floor(params, query_lang, corrected, interpreted, started)
         allowed = self._allowed_ids(params)
         grouped = params.group == "article"
         wanted = params.offset + params.k
         depth = wanted * (ARTICLE_DEPTH if grouped else 2) + COLLAPSE_SLACK  # room to drop copies and group
         period = self.time.interpret(params.q) if params.time == "on" and params.sort == "relevance" else None
-        ranked, matches = self._rank(query, params.mode, max(depth, PREFERENCE_DEPTH) if period else depth, allowed)
+        ranking = self._rank(query, params.mode, max(depth, PREFERENCE_DEPTH) if period else depth, allowed)
+        if floor and self._off_topic(query, query_lang, ranking):  # nothing in the index is about it
+            return self._below_floor(params, query_lang, corrected, interpreted, started)
+        ranked, matches = ranking.ranked, ranking.matches
         if period is not None:  # the period's passages first (retrieval/timepref.py), then the rest
             dated = self.time.dated(period, allowed)
-            within = self._rank(query, params.mode, depth, dated)[0] if len(dated) else []
+            within = self._rank(query, params.mode, depth, dated).ranked if len(dated) else []
             ranked = self.time.prefer(period, ranked, within)[:depth]
         matching = matches if allowed is None else np.intersect1d(matches, allowed, assume_unique=True)
         if params.sort == "date":
@@ -217,6 +224,60 @@ class Searcher:
             interpreted_time=period.as_dict() if period else None,
         )
 
+    def _off_topic(self, query: str, query_lang: str | None, ranking: Ranking) -> bool:
+        """True when the dense leg's best passage does not stand out of the query's scores over the whole index
+        and the lexical leg does not vouch for the query (retrieval/floor.py); a query the dense leg did not
+        search (lexical mode) is never off topic."""
+        if ranking.best_dense is None:
+            return False
+        vector = self._query_vector(query)
+        mean = float(vector.ravel() @ self.index.centroid) if vector is not None else 0.0
+        if not is_off_topic(ranking.best_dense, mean, query_lang):
+            return False
+        if query_lang == "vi":  # the lexical leg's best passage holds all its words
+            best = [ranking.best_lexical] if ranking.best_lexical is not None else []
+            return not any(lexically_vouched(query, tokens) for tokens in self._passage_tokens(best))
+        if ranking.names_share < NAMES_KEEP or not ranking.names:  # its names are rare in the index and one
+            return True  # of the dense leg's best passages holds most of their information
+        idf = IdfTable.of(self.lexical)
+        weights = {t: idf.idf(t) or 0.0 for t in ranking.names}
+        total = sum(weights.values()) or 1.0
+        held = max(
+            (
+                sum(w for t, w in weights.items() if t in tokens) / total
+                for tokens in self._passage_tokens(ranking.best_dense_ids)
+            ),
+            default=0.0,
+        )
+        return held < NAMES_HELD
+
+    def _passage_tokens(self, ids: list[int]) -> list[set[str]]:
+        """The lexical tokens of the given passages (as the lexical index holds them)."""
+        rows = self.store.passages(ids)
+        return [set(passage_tokens(rows[i].title, rows[i].text)) for i in ids if i in rows]
+
+    def _below_floor(
+        self,
+        params: SearchParams,
+        query_lang: str | None,
+        corrected: str | None,
+        interpreted: str | None,
+        started: float,
+    ) -> SearchResult:
+        """No hits: nothing in the index really matches the query (`floor=off` shows the nearest anyway)."""
+        return SearchResult(
+            query=params.q,
+            interpreted_query=interpreted,
+            query_lang=query_lang,
+            corrected_query=corrected,
+            mode=params.mode,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            total=0,
+            returned=0,
+            hits=[],
+            below_floor=True,
+        )
+
     def _allowed_ids(self, params: SearchParams) -> np.ndarray | None:
         """Passage ids passing the filters (sorted), or None when no filter is set."""
         if not (params.source or params.date_from or params.date_to or params.lang):
@@ -237,12 +298,10 @@ class Searcher:
             matches = np.intersect1d(matches, self._filtered_ids(params.source, None, None, params.lang))
         return self.catalog.group_count(self.catalog.undated_ids(matches))
 
-    def _rank(
-        self, query: str, mode: str, depth: int, allowed: np.ndarray | None
-    ) -> tuple[list[Candidate], np.ndarray]:
+    def _rank(self, query: str, mode: str, depth: int, allowed: np.ndarray | None) -> Ranking:
         """The best `depth` matching passages for `query` in `mode`, and every match (sorted passage ids)."""
         if allowed is not None and len(allowed) == 0:  # nothing can match: not even embedded
-            return [], np.zeros(0, dtype=np.int64)
+            return Ranking([], np.zeros(0, dtype=np.int64), None, None, [], [], 0.0)
         plan = plan_lexical(query, self.lexical, LEXICAL_WEIGHT)  # an English query: its names, less weight
         leg_depth = max(FUSION_DEPTH, depth) if mode == "hybrid" else depth
         lexical_leg, lexical_matches = [], np.zeros(0, dtype=np.int64)
@@ -263,7 +322,15 @@ class Searcher:
         else:
             ranked = self._fused(vector, dense_leg, lexical_leg, plan.weight)[:depth]
         is_match = in_sorted(matches, np.asarray([c.id for c in ranked], dtype=np.int64))
-        return [c for c, keep in zip(ranked, is_match, strict=True) if keep], matches
+        return Ranking(
+            [c for c, keep in zip(ranked, is_match, strict=True) if keep],
+            matches,
+            nearest[0].score if nearest else None,
+            lexical_leg[0][0] if lexical_leg else None,
+            [c.id for c in nearest[:NAMES_DEPTH]],
+            [t for t in plan.tokens or [] if "_" not in t],
+            plan.weight / LEXICAL_WEIGHT if plan.tokens is not None else 0.0,
+        )
 
     def _fused(
         self,
@@ -329,7 +396,7 @@ class Searcher:
 
     def rank(self, query: str, mode: str = "hybrid", depth: int = FUSION_DEPTH) -> list[Candidate]:
         """The best `depth` matching passages for `query` (as searched: restore it first), as a search ranks them."""
-        return self._rank(query, mode, depth, None)[0]
+        return self._rank(query, mode, depth, None).ranked
 
     def nearest(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[Candidate]:
         """The dense leg alone: the passages nearest to the query's embedding (evaluation compares the legs)."""

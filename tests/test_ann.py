@@ -289,3 +289,24 @@ def test_segments_with_deletions_answer_as_one_index_of_the_live_rows(tmp_path: 
             assert len(set(found) & set(exact)) >= 9
     found_ids, _ = index.vectors_of(np.concatenate([deleted[:3], ids[-3:]]))
     assert found_ids.tolist() == ids[-3:].tolist()
+
+
+def test_the_centroid_counts_every_segment_less_its_deleted_passages(tmp_path: Path) -> None:
+    """The relevance floor's centroid (retrieval/floor.py): the mean of the live vectors across segments, from the
+    sums ann.json records, or from vectors.npy for a segment written before it recorded them."""
+    rng = np.random.default_rng(7)
+    vectors = _unit(rng.standard_normal((300, 16)).astype(np.float32))
+    parts = [(tmp_path / "a", np.arange(0, 200)), (tmp_path / "b", np.arange(200, 300))]
+    for directory, ids in parts:
+        directory.mkdir()
+        ann.write_vector_index(directory, vectors[ids], ids)
+    deleted = np.array([3, 150, 250], dtype=np.int64)
+    live = np.setdiff1d(np.arange(300), deleted)
+    index = ann.SegmentedVectorIndex([d for d, _ in parts], deleted)
+    np.testing.assert_allclose(index.centroid, vectors[live].mean(axis=0), atol=1e-6)
+    meta_path = tmp_path / "b" / ann.ANN_FILE
+    meta = json.loads(meta_path.read_text("utf-8"))
+    del meta["vector_sum"]
+    meta_path.write_text(json.dumps(meta), "utf-8")
+    older = ann.SegmentedVectorIndex([d for d, _ in parts], deleted)
+    np.testing.assert_allclose(older.centroid, vectors[live].mean(axis=0), atol=1e-6)

@@ -153,7 +153,7 @@ def test_hybrid_reranks_with_the_query_moved_towards_the_first_fused_passage(sam
     dense = [(c.id, c.score) for c in plain.nearest(query, FUSION_DEPTH)]
     lexical = plain.lexical.search(query, FUSION_DEPTH, None)
     first_fused = convex_fusion([dense, lexical], weights, "spread", FUSION_DEPTH)
-    assert [(c.id, c.score) for c in plain._rank(query, "hybrid", depth, None)[0]] == first_fused[:depth]
+    assert [(c.id, c.score) for c in plain._rank(query, "hybrid", depth, None).ranked] == first_fused[:depth]
 
     vectors, ids = version_vectors(layout.current_version(sample_index))
     row = {int(i): n for n, i in enumerate(ids)}
@@ -162,7 +162,7 @@ def test_hybrid_reranks_with_the_query_moved_towards_the_first_fused_passage(sam
     candidates = sorted({first_fused[0][0]} | {pid for pid, _ in dense + lexical[:FEEDBACK_LEXICAL_DEPTH]})
     rescored = sorted(((pid, float(vectors[row[pid]] @ moved)) for pid in candidates), key=lambda x: (-x[1], x[0]))
     expected = convex_fusion([rescored, lexical], weights, "spread", FUSION_DEPTH)[:depth]
-    got, _ = searcher._rank(query, "hybrid", depth, None)
+    got = searcher._rank(query, "hybrid", depth, None).ranked
     assert [c.id for c in got] == [pid for pid, _ in expected]
     assert [c.score for c in got] == pytest.approx([score for _, score in expected], abs=1e-5)
     assert [c.id for c in got] != [pid for pid, _ in first_fused[:depth]]  # it does re-rank

@@ -5,7 +5,9 @@ Vectors are L2-normalised, so inner product is cosine similarity. A version dire
     vectors.npy   float32 (n, dim), rows in ascending passage-id order
     ids.npy       int64 (n,), the passage id of each row (stable ids from the store)
     index.faiss   graph indexes only: FAISS HNSW over rows 0..n-1 (labels are rows, mapped to ids by ids.npy)
-    ann.json      the index type and the parameters it is searched with
+    ann.json      the index type and the parameters it is searched with, and the sum of the vectors
+                  (`vector_sum`: the index's centroid, which the relevance floor compares a query's best
+                  score with, retrieval/floor.py)
 
 One class per index type reads (and writes) its files; `open_vector_index` picks it from ann.json and
 the searcher sees only the `VectorIndex` protocol. The type written is chosen by size
@@ -30,6 +32,7 @@ the share allowed, so as many eligible nodes are visited as without a filter.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -114,20 +117,37 @@ def write_vector_index(version_dir: Path, vectors: np.ndarray, ids: np.ndarray, 
     sorted_ids = ids[order]
     if n > 1 and not np.all(sorted_ids[1:] > sorted_ids[:-1]):
         raise ValueError("duplicate passage ids")
+    total = np.zeros(dim, dtype=np.float64)
     if n == 0:
         np.save(version_dir / VECTORS_FILE, np.zeros((0, dim), dtype=np.float32))
         out = np.zeros((0, dim), dtype=np.float32)
     else:  # written in blocks through a memory map: no second full copy in memory at 1M passages
         out = np.lib.format.open_memmap(version_dir / VECTORS_FILE, mode="w+", dtype=np.float32, shape=(n, dim))
         for start in range(0, n, ADD_BATCH):
-            out[start : start + ADD_BATCH] = vectors[order[start : start + ADD_BATCH]]
+            block = out[start : start + ADD_BATCH] = vectors[order[start : start + ADD_BATCH]]
+            total += block.sum(axis=0, dtype=np.float64)
         out.flush()
     np.save(version_dir / IDS_FILE, sorted_ids)
     params: dict[str, Any] = {"type": kind, "metric": "inner_product", "count": n, "dim": dim}
+    params["vector_sum"] = [round(float(x), 6) for x in total]
     params.update(_READERS[kind].write(version_dir, out))
     del out
     (version_dir / ANN_FILE).write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
     return kind
+
+
+def vector_sum(version_dir: Path) -> np.ndarray:
+    """The sum of a version's (or segment's) vectors: from ann.json, or summed from vectors.npy for one
+    written before ann.json recorded it."""
+    meta_path = version_dir / ANN_FILE
+    recorded = json.loads(meta_path.read_text("utf-8")).get("vector_sum") if meta_path.is_file() else None
+    if recorded is not None:
+        return np.asarray(recorded, dtype=np.float64)
+    vectors = np.load(version_dir / VECTORS_FILE, mmap_mode="r")
+    total = np.zeros(vectors.shape[1] if vectors.ndim == 2 else 0, dtype=np.float64)
+    for start in range(0, len(vectors), ADD_BATCH):
+        total += np.asarray(vectors[start : start + ADD_BATCH]).sum(axis=0, dtype=np.float64)
+    return total
 
 
 def load_vectors(version_dir: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -163,6 +183,7 @@ class SegmentedVectorIndex:
     """
 
     def __init__(self, segment_dirs: Sequence[Path], deleted: np.ndarray | None = None) -> None:
+        self.segment_dirs = list(segment_dirs)
         self.parts = [open_vector_index(d) for d in segment_dirs]
         deleted = np.zeros(0, dtype=np.int64) if deleted is None else np.asarray(deleted, dtype=np.int64)
         self.gone: list[np.ndarray] = []  # per segment: its deleted passage ids (sorted; few until a merge)
@@ -224,6 +245,18 @@ class SegmentedVectorIndex:
             else:
                 out_scores[qi], out_ids[qi] = scores[qi][keep][:depth], ids[qi][keep][:depth]
         return out_scores, out_ids
+
+    @functools.cached_property
+    def centroid(self) -> np.ndarray:
+        """The mean of the live vectors (float32; zeros when there are none): each segment's recorded sum,
+        less its deleted passages' vectors."""
+        total = np.zeros(self.dim, dtype=np.float64)
+        for directory, part, gone in zip(self.segment_dirs, self.parts, self.gone, strict=True):
+            if part.ntotal:
+                total += vector_sum(directory)
+            if len(gone):
+                total -= part.vectors_of(gone)[1].sum(axis=0, dtype=np.float64)
+        return (total / max(self.ntotal, 1)).astype(np.float32)
 
     def vectors_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ids = np.asarray(ids, dtype=np.int64)
