@@ -291,7 +291,9 @@ class ToneModel:
         of_fold = (seen + 0.1 + PRIOR_CORPUS * self.prior.folds.get(folded, 0.0)) / (total + PRIOR_CORPUS + 1)
         return of_fold * given_fold
 
-    def _transition(self, prev: str, marked: str, capital: bool = False, prev_first: bool = False) -> float:
+    def _transition(
+        self, prev: str, marked: str, capital: bool = False, prev_first: bool = False, prev_folded: str | None = None
+    ) -> float:
         """log P(marked | prev): the bigram estimate interpolated with the unigram one, and with the dictionary's
         pairs (PAIR_WEIGHT). After a query's first syllable the corpus's pairs count only as often as that
         syllable stands without its usual left neighbour ("sở đảng" is "cơ sở đảng")."""
@@ -299,7 +301,8 @@ class ToneModel:
         bigram = self.bigrams.get((prev, marked), 0) / left if left else 0.0
         if prev_first and self.prior is not None:
             bigram *= 1.0 - self._bound.get(prev, ("", 0.0))[1]
-        estimate = _LAMBDA * bigram + (1 - _LAMBDA) * self._unigram(marked, capital, fold(prev))
+        unigram = self._unigram(marked, capital, fold(prev) if prev_folded is None else prev_folded)
+        estimate = _LAMBDA * bigram + (1 - _LAMBDA) * unigram
         if self.prior is not None and (after := self.prior.after.get(prev)):
             weight = PAIR_WEIGHT * PRIOR_MASS / (PRIOR_MASS + left)  # less so the more the corpus saw `prev`
             estimate = (1 - weight) * estimate + weight * self.prior.pairs.get((prev, marked), 0) / after
@@ -349,12 +352,13 @@ class ToneModel:
         lattice: list[dict[str, tuple[float, str | None]]] = []
         for i, (f, capital) in enumerate(zip(folded, capitals, strict=True)):
             column: dict[str, tuple[float, str | None]] = {}
+            prev_folded = fold(folded[i - 1]) if i else None
             for cand in self.candidates(f):
                 if i == 0:
                     column[cand] = (math.log(self._unigram(cand)), None)
                 else:
                     column[cand] = max(
-                        (score + self._transition(prev, cand, capital, prev_first=i == 1), prev)
+                        (score + self._transition(prev, cand, capital, i == 1, prev_folded), prev)
                         for prev, (score, _) in lattice[-1].items()
                     )
             lattice.append(column)
