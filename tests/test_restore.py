@@ -122,10 +122,15 @@ def test_the_corpus_outweighs_the_prior_where_it_has_seen_a_word_often(tmp_path:
     assert ToneModel.load(tmp_path / "restore.json").restore("so nguoi bi thuong") == "số người bị thương"
 
 
-@pytest.mark.parametrize("query", ["to be or not to be", "how to become a party member", "the ten best songs"])
+@pytest.mark.parametrize(
+    "query",
+    ["to be or not to be", "how to become a party member", "the ten best songs", "ten tin cans", "so ten men ran"],
+)
 def test_english_words_the_dictionary_also_spells_are_not_restored(tmp_path: Path, query: str) -> None:
     """ "to", "not", "ten" are dictionary syllables (tổ, nốt, tên) but English words far more often: the prior
-    does not make an English query look Vietnamese."""
+    does not make an English query look Vietnamese. Restoration now penalises unmarked spellings more
+    (UNMARKED_PENALTY), but which words look Vietnamese keeps the old line (FOREIGN_PENALTY): with the new
+    penalty there, "ten tin" and "so ten" would be "tên tín", "số tên"."""
     model = ToneModel()
     model.learn_corpus(["Đảng viên mới được kết nạp."])
     model.save(tmp_path / "restore.json")
