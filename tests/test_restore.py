@@ -122,11 +122,58 @@ def test_the_corpus_outweighs_the_prior_where_it_has_seen_a_word_often(tmp_path:
     assert ToneModel.load(tmp_path / "restore.json").restore("so nguoi bi thuong") == "số người bị thương"
 
 
-@pytest.mark.parametrize("query", ["to be or not to be", "how to become a party member", "the ten best songs"])
+@pytest.mark.parametrize(
+    "query",
+    ["to be or not to be", "how to become a party member", "the ten best songs", "ten tin cans", "so ten men ran"],
+)
 def test_english_words_the_dictionary_also_spells_are_not_restored(tmp_path: Path, query: str) -> None:
     """ "to", "not", "ten" are dictionary syllables (tổ, nốt, tên) but English words far more often: the prior
-    does not make an English query look Vietnamese."""
+    does not make an English query look Vietnamese. Restoration now penalises unmarked spellings more
+    (UNMARKED_PENALTY), but which words look Vietnamese keeps the old line (FOREIGN_PENALTY): with the new
+    penalty there, "ten tin" and "so ten" would be "tên tín", "số tên"."""
     model = ToneModel()
     model.learn_corpus(["Đảng viên mới được kết nạp."])
     model.save(tmp_path / "restore.json")
     assert ToneModel.load(tmp_path / "restore.json").restore(query) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "restored"),
+    [
+        ("trong bong da", "trong bóng đá"),  # "đã" is far commoner than "đá", but "bóng đá" is a dictionary word
+        ("tran bong da", "trận bóng đá"),
+        ("dong co hoi nuoc", "động có hơi nước"),  # "hơi nước", not "hội nước"
+    ],
+)
+def test_the_dictionarys_pairs_are_bigram_evidence(tones: ToneModel, typed: str, restored: str) -> None:
+    """The five samples never write "bóng": the dictionary's pairs say what follows it (PAIR_WEIGHT)."""
+    assert tones.restore(typed) == restored
+
+
+def test_an_unmarked_capital_is_rarely_the_vietnamese_name(tones: ToneModel) -> None:
+    """ "Sai", "Gon" are capitalised pieces of other languages' words more often than "Sài", "Gòn": inside a
+    Vietnamese query they are the name (CAPITAL_UNMARKED_PENALTY)."""
+    assert tones.restore("Thao Cam Vien Sai Gon") == "Thảo Cầm Viên Sài Gòn"
+
+
+def test_an_unmarked_spelling_loses_to_the_vietnamese_word(tones: ToneModel) -> None:
+    """ "ten" is an English word too (UNMARKED_PENALTY); restoring it does not make "the ten best songs" Vietnamese
+    (`test_english_words_the_dictionary_also_spells_are_not_restored`)."""
+    assert tones.restore("ten goi") == "tên gọi"
+
+
+@pytest.mark.parametrize(
+    ("typed", "restored"),
+    [("nguoi Tay Ban Nha", "người Tây Ban Nha"), ("dan so An Do", "dân số Ấn Độ"), ("Hoa Ky", "Hoa Kỳ")],
+)
+def test_the_names_of_countries_are_pair_evidence(tones: ToneModel, typed: str, restored: str) -> None:
+    """CLDR's Vietnamese names of countries and languages are counted with the dictionary's words
+    (scripts/build_tone_prior.py): "Tây Ban Nha", not "Tây Bán Nhà"."""
+    assert tones.restore(typed) == restored
+
+
+def test_a_corpus_syllable_bound_to_one_neighbour_counts_little_elsewhere(tones: ToneModel) -> None:
+    """The samples and the question phrases write "mấy" far more often than "máy", half the time after "có" ("có
+    mấy"): after another syllable the corpus's count of a syllable is only that of its occurrences without its usual
+    left neighbour (`_bound`), so "máy phát điện" is not "mấy phát điện"."""
+    assert tones.restore("may phat dien") == "máy phát điện"

@@ -11,10 +11,12 @@ more often than "số" and "bí" (of "Bí thư") but never "bị", so "so dang v
 "sở ... bí ...". A general-language prior (`LanguagePrior`, PRIOR_FILE, built by
 scripts/build_tone_prior.py) fills in: how often each marked syllable is written in general (the piece
 scores of the embedding model's sentencepiece vocabulary, a unigram language model of CommonCrawl text),
-which pairs of syllables make words (pyvi's dictionary, MIT), and FUNCTION_WORDS. It enters as
-pseudo-observations (PRIOR_MASS per folded syllable, PRIOR_CORPUS for how often each folded syllable is
-written), so the corpus decides wherever it has seen a syllable many times. Syllables neither knows stay
-as typed.
+which pairs of syllables make words and names (pyvi's dictionary, MIT, and CLDR's Vietnamese names of
+countries and languages, Unicode License v3), and FUNCTION_WORDS. It enters as pseudo-observations (PRIOR_MASS
+per folded syllable, PRIOR_CORPUS for how often each folded syllable is written) and as a bigram model
+interpolated with the corpus's (PAIR_WEIGHT), so the corpus decides wherever it has seen a syllable many times.
+A corpus syllable nearly always written after one neighbour ("sở" of "cơ sở") counts, after another, only as
+often as it stands without it (`_bound`). Syllables neither knows stay as typed.
 """
 
 from __future__ import annotations
@@ -75,8 +77,15 @@ QUERY_PHRASE_WEIGHT = 20
 # (scripts/restore_accuracy.py; docs/quality.md).
 PRIOR_MASS = 20  # pseudo-observations of each folded syllable, shared out by the prior's preferences
 PRIOR_CORPUS = 2000  # pseudo-syllables of P(folded syllable) from the prior
-PAIR_BOOST = 50  # a pair that is a dictionary word is this much likelier than its second syllable alone
-UNMARKED_PENALTY = 1.5  # nats off an unmarked piece's score: "con", "da", "nam" are words of other languages too
+# The dictionary (and CLDR's names) as a bigram model: after a syllable, P(next) is this share of the dictionary's
+# estimate (the words holding the pair / the pairs starting with the syllable: "bóng" -> "đá" 2 of 34), less so the
+# more the corpus saw the syllable. Makes "bóng đá" beat the commoner "đã" without general bigram counts.
+PAIR_WEIGHT = 0.2
+UNMARKED_PENALTY = 2.0  # nats off an unmarked piece's score: "con", "da", "ten" are words of other languages too
+CAPITAL_UNMARKED_PENALTY = 3.0  # the same for a capitalised piece: "Ha", "Long", "Son" name much besides Vietnam
+# `known`'s line between a Vietnamese syllable typed without marks and an English word ("ten", "to"): the unmarked
+# spelling's share with this penalty, as chosen with the prior (kept apart from UNMARKED_PENALTY, which restores)
+FOREIGN_PENALTY = 1.5
 MISSING_PIECE = -16.0  # log-probability of a dictionary syllable that is no piece of the vocabulary
 # Function words and the commonest syllables, as written: a small corpus on one subject says little about them
 # (five party reports write "sở" of "cơ sở" more often than "số" and "bí" of "Bí thư" but never "bị"). Each
@@ -109,34 +118,46 @@ def is_vietnamese_syllable(word: str) -> bool:
 class LanguagePrior:
     """What written Vietnamese prefers, whatever the corpus: how often each folded syllable is written (a
     share of all), the share of each of its marked forms, lower-case and capitalised (a capital inside a
-    query starts a name: "Nam", not "năm"), and the marked pairs that are dictionary words."""
+    query starts a name: "Nam", not "năm"), the pairs of syllables in dictionary words and names (how many words
+    hold each, and per syllable how many pairs start with it), and per folded syllable the share of its unmarked
+    spelling (FOREIGN_PENALTY: how `known` tells "ten" the English word)."""
 
     folds: dict[str, float]
     shares: dict[str, dict[str, float]]
     capital_shares: dict[str, dict[str, float]]
-    pairs: frozenset[tuple[str, str]]
+    pairs: dict[tuple[str, str], int]
+    after: dict[str, int]
+    unmarked: dict[str, float]
 
     @classmethod
     def read(cls, path: Path) -> LanguagePrior:
         """The prior from PRIOR_FILE lines (scripts/build_tone_prior.py writes them)."""
         lower: dict[str, float] = {}
+        as_words: dict[str, float] = {}
         capital: dict[str, float] = {}
-        pairs: set[tuple[str, str]] = set()
+        pairs: dict[tuple[str, str], int] = {}
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for line in handle:
                 kind, *fields = line.rstrip("\n").split("\t")
                 if kind == "u":
                     syllable, _, score, capital_score = fields
-                    penalty = 0.0 if has_marks(syllable) else UNMARKED_PENALTY
-                    lower[syllable] = math.exp((float(score) if score else MISSING_PIECE) - penalty)
-                    capital[syllable] = math.exp(float(capital_score) if capital_score else MISSING_PIECE)
+                    marked = has_marks(syllable)
+                    lower_score = float(score) if score else MISSING_PIECE
+                    upper_score = float(capital_score) if capital_score else MISSING_PIECE
+                    lower[syllable] = math.exp(lower_score - (0.0 if marked else UNMARKED_PENALTY))
+                    capital[syllable] = math.exp(upper_score - (0.0 if marked else CAPITAL_UNMARKED_PENALTY))
+                    as_words[syllable] = math.exp(lower_score - (0.0 if marked else FOREIGN_PENALTY))
                 elif kind == "b":
-                    pairs.add((fields[0], fields[1]))
+                    pairs[(fields[0], fields[1])] = int(fields[2])
         total = sum(lower.values()) + sum(capital.values())
         folds: dict[str, float] = defaultdict(float)
         for syllable in lower:
             folds[fold(syllable)] += (lower[syllable] + capital[syllable]) / total
-        return cls(dict(folds), _shares(lower), _shares(capital), frozenset(pairs))
+        after: dict[str, int] = defaultdict(int)
+        for (a, _), n in pairs.items():
+            after[a] += n
+        unmarked = {f: forms.get(f, 0.0) for f, forms in _shares(as_words).items()}
+        return cls(dict(folds), _shares(lower), _shares(capital), pairs, dict(after), unmarked)
 
 
 def _shares(weights: dict[str, float]) -> dict[str, dict[str, float]]:
@@ -220,44 +241,49 @@ class ToneModel:
         return {f: sum(c.values()) for f, c in self.unigrams.items()}
 
     @cached_property
-    def _bound(self) -> dict[str, float]:
-        """Per marked syllable, the share of its corpus occurrences after its commonest left neighbour ("sở"
-        after "cơ"): a query that starts with it most likely means another syllable."""
+    def _bound(self) -> dict[str, tuple[str, float]]:
+        """Per marked syllable seen BOUND_MIN times or more, its commonest left neighbour (folded) and the share of its
+        corpus occurrences after it: "sở" is "cơ sở" 97% of the time and "thư" always "Bí thư" in the samples. In a
+        query, without that neighbour before it, it most likely means another syllable."""
         before: dict[str, Counter[str]] = defaultdict(Counter)
         for (a, b), n in self.bigrams.items():
-            before[b][a] += n
+            before[b][fold(a)] += n
         bound = {}
         for syllable, lefts in before.items():
             seen = self.unigrams.get(fold(syllable), {}).get(syllable, 0)
             if seen >= BOUND_MIN:
-                bound[syllable] = min(1.0, lefts.most_common(1)[0][1] / seen)
+                left, n = lefts.most_common(1)[0]
+                bound[syllable] = (left, min(1.0, n / seen))
         return bound
 
-    def _unigram(self, marked: str, capital: bool = False, first: bool = False) -> float:
-        key = (marked, capital, first)
+    def _unigram(self, marked: str, capital: bool = False, left: str | None = None) -> float:
+        bound = self._bound.get(marked)
+        unbound = bound is not None and left != bound[0]  # all the estimate needs to know of `left`
+        key = (marked, capital, unbound)
         cache = self._unigram_cache
         if (known := cache.get(key)) is None:
             if len(cache) >= _UNIGRAM_CACHE:  # typed unknown words are endless: start again rather than grow
                 cache.clear()
-            known = cache[key] = self._unigram_estimate(marked, capital, first)
+            known = cache[key] = self._unigram_estimate(marked, capital, unbound)
         return known
 
     @cached_property
     def _unigram_cache(self) -> dict[tuple[str, bool, bool], float]:
         return {}  # the tables never change once loaded
 
-    def _unigram_estimate(self, marked: str, capital: bool, first: bool) -> float:
+    def _unigram_estimate(self, marked: str, capital: bool, unbound: bool) -> float:
         """P(marked): the corpus's estimate, or with a prior P(folded) * P(marked | folded), each the corpus's
         counts plus the prior's pseudo-observations (PRIOR_CORPUS and PRIOR_MASS); `capital`: the syllable
-        was typed with a capital inside the query."""
+        was typed with a capital inside the query; `unbound`: the query's syllable before it (none for the first)
+        is not its usual left neighbour (`_bound`), so that the corpus counts only its occurrences without it."""
         total, vocabulary = self._total
         folded = fold(marked)
         count = self.unigrams.get(folded, {}).get(marked, 0)
         if self.prior is None:
             return (count + 0.1) / (total + 0.1 * vocabulary + 1)
         seen = self._fold_totals.get(folded, 0)
-        if first:
-            count *= 1.0 - self._bound.get(marked, 0.0)
+        if unbound:
+            count *= 1.0 - self._bound[marked][1]
         shares = (self.prior.capital_shares if capital else self.prior.shares).get(folded, {})
         count += PRIOR_MASS * shares.get(marked, 0.0) + (FUNCTION_MASS if marked in FUNCTION_WORDS else 0)
         mass = PRIOR_MASS + (FUNCTION_MASS if folded in _FUNCTION_FOLDS else 0)
@@ -265,26 +291,29 @@ class ToneModel:
         of_fold = (seen + 0.1 + PRIOR_CORPUS * self.prior.folds.get(folded, 0.0)) / (total + PRIOR_CORPUS + 1)
         return of_fold * given_fold
 
-    def _transition(self, prev: str, marked: str, capital: bool = False, prev_first: bool = False) -> float:
-        """log P(marked | prev): the bigram estimate interpolated with the unigram one (PAIR_BOOST times
-        likelier when the pair is a dictionary word). After a query's first syllable the corpus's pairs count
-        only as often as that syllable stands without its usual left neighbour ("sở đảng" is "cơ sở đảng")."""
+    def _transition(
+        self, prev: str, marked: str, capital: bool = False, prev_first: bool = False, prev_folded: str | None = None
+    ) -> float:
+        """log P(marked | prev): the bigram estimate interpolated with the unigram one, and with the dictionary's
+        pairs (PAIR_WEIGHT). After a query's first syllable the corpus's pairs count only as often as that
+        syllable stands without its usual left neighbour ("sở đảng" is "cơ sở đảng")."""
         left = self.left_counts.get(prev, 0)
         bigram = self.bigrams.get((prev, marked), 0) / left if left else 0.0
         if prev_first and self.prior is not None:
-            bigram *= 1.0 - self._bound.get(prev, 0.0)
-        unigram = self._unigram(marked, capital)
-        if self.prior is not None and (prev, marked) in self.prior.pairs:  # less so the more the corpus saw `prev`
-            unigram *= 1 + (PAIR_BOOST - 1) * PRIOR_MASS / (PRIOR_MASS + left)
-        return math.log(_LAMBDA * bigram + (1 - _LAMBDA) * unigram)
+            bigram *= 1.0 - self._bound.get(prev, ("", 0.0))[1]
+        unigram = self._unigram(marked, capital, fold(prev) if prev_folded is None else prev_folded)
+        estimate = _LAMBDA * bigram + (1 - _LAMBDA) * unigram
+        if self.prior is not None and (after := self.prior.after.get(prev)):
+            weight = PAIR_WEIGHT * PRIOR_MASS / (PRIOR_MASS + left)  # less so the more the corpus saw `prev`
+            estimate = (1 - weight) * estimate + weight * self.prior.pairs.get((prev, marked), 0) / after
+        return math.log(estimate)
 
     def known(self, folded: str) -> bool:
         """Has the corpus seen this folded syllable, or does the prior know it as Vietnamese written without
         marks? ("to", "not" are English words far more often than "tổ", "nốt": not known through the prior.)"""
         if folded in self.unigrams:
             return True
-        shares = self.prior.shares.get(folded) if self.prior is not None else None
-        return bool(shares) and shares.get(folded, 0.0) < 0.5
+        return self.prior is not None and self.prior.unmarked.get(folded, 1.0) < 0.5
 
     def forms(self, folded: str) -> list[str]:
         """How the corpus writes a folded syllable, most often first (empty when it never does)."""
@@ -323,12 +352,13 @@ class ToneModel:
         lattice: list[dict[str, tuple[float, str | None]]] = []
         for i, (f, capital) in enumerate(zip(folded, capitals, strict=True)):
             column: dict[str, tuple[float, str | None]] = {}
+            prev_folded = fold(folded[i - 1]) if i else None
             for cand in self.candidates(f):
                 if i == 0:
-                    column[cand] = (math.log(self._unigram(cand, first=True)), None)
+                    column[cand] = (math.log(self._unigram(cand)), None)
                 else:
                     column[cand] = max(
-                        (score + self._transition(prev, cand, capital, prev_first=i == 1), prev)
+                        (score + self._transition(prev, cand, capital, i == 1, prev_folded), prev)
                         for prev, (score, _) in lattice[-1].items()
                     )
             lattice.append(column)
