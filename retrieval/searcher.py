@@ -68,6 +68,8 @@ FEEDBACK_WEIGHT = 0.5
 # Lexical-only candidates re-scored by the feedback step: each is a read from vectors.npy (from disk when the file
 # is not in the page cache), and more than 20 changed no result on either set (docs/quality.md).
 FEEDBACK_LEXICAL_DEPTH = 20
+# An English query with rare names anchors the feedback on the first of this many fused passages that holds them.
+NAMES_ANCHOR_DEPTH = 10
 
 
 class ModelMismatch(RuntimeError):
@@ -239,22 +241,22 @@ class Searcher:
             return not any(lexically_vouched(query, tokens) for tokens in self._passage_tokens(best))
         if ranking.names_share < NAMES_KEEP or not ranking.names:  # its names are rare in the index and one
             return True  # of the dense leg's best passages holds most of their information
+        return not any(self._holds_names(ranking.names, ranking.best_dense_ids))
+
+    def _holds_names(self, names: list[str], ids: list[int]) -> list[bool]:
+        """Per passage: whether it holds at least NAMES_HELD of the names' information (idf)."""
         idf = IdfTable.of(self.lexical)
-        weights = {t: idf.idf(t) or 0.0 for t in ranking.names}
+        weights = {t: idf.idf(t) or 0.0 for t in names}
         total = sum(weights.values()) or 1.0
-        held = max(
-            (
-                sum(w for t, w in weights.items() if t in tokens) / total
-                for tokens in self._passage_tokens(ranking.best_dense_ids)
-            ),
-            default=0.0,
-        )
-        return held < NAMES_HELD
+        return [
+            sum(w for t, w in weights.items() if t in tokens) >= NAMES_HELD * total
+            for tokens in self._passage_tokens(ids)
+        ]
 
     def _passage_tokens(self, ids: list[int]) -> list[set[str]]:
-        """The lexical tokens of the given passages (as the lexical index holds them)."""
+        """The lexical tokens of each given passage (as the lexical index holds them; none for an unknown id)."""
         rows = self.store.passages(ids)
-        return [set(passage_tokens(rows[i].title, rows[i].text)) for i in ids if i in rows]
+        return [set(passage_tokens(rows[i].title, rows[i].text)) if i in rows else set() for i in ids]
 
     def _below_floor(
         self,
@@ -303,6 +305,9 @@ class Searcher:
         if allowed is not None and len(allowed) == 0:  # nothing can match: not even embedded
             return Ranking([], np.zeros(0, dtype=np.int64), None, None, [], [], 0.0)
         plan = plan_lexical(query, self.lexical, LEXICAL_WEIGHT)  # an English query: its names, less weight
+        names = [t for t in plan.tokens or [] if "_" not in t]
+        names_share = plan.weight / LEXICAL_WEIGHT if plan.tokens is not None else 0.0
+        vouching = names_share >= NAMES_KEEP  # rare names of the index: the best passages should hold them
         leg_depth = max(FUSION_DEPTH, depth) if mode == "hybrid" else depth
         lexical_leg, lexical_matches = [], np.zeros(0, dtype=np.int64)
         if mode != "dense":
@@ -320,7 +325,7 @@ class Searcher:
         elif mode == "dense":
             ranked = dense_leg[:depth]
         else:
-            ranked = self._fused(vector, dense_leg, lexical_leg, plan.weight)[:depth]
+            ranked = self._fused(vector, dense_leg, lexical_leg, plan.weight, names if vouching else [])[:depth]
         is_match = in_sorted(matches, np.asarray([c.id for c in ranked], dtype=np.int64))
         return Ranking(
             [c for c, keep in zip(ranked, is_match, strict=True) if keep],
@@ -328,8 +333,8 @@ class Searcher:
             nearest[0].score if nearest else None,
             lexical_leg[0][0] if lexical_leg else None,
             [c.id for c in nearest[:NAMES_DEPTH]],
-            [t for t in plan.tokens or [] if "_" not in t],
-            plan.weight / LEXICAL_WEIGHT if plan.tokens is not None else 0.0,
+            names,
+            names_share,
         )
 
     def _fused(
@@ -338,8 +343,12 @@ class Searcher:
         dense_leg: list[Candidate],
         lexical: list[tuple[int, float]],
         lexical_weight: float = LEXICAL_WEIGHT,
+        names: list[str] | None = None,
     ) -> list[Candidate]:
-        """The two legs fused, then re-ranked with pseudo-relevance feedback."""
+        """The two legs fused, then re-ranked with pseudo-relevance feedback towards the first fused passage, or
+        for an English query with rare names (`names`) the first of the best NAMES_ANCHOR_DEPTH that holds them:
+        feedback towards a passage that lacks them only confirms the dense leg's cross-lingual guess (a question
+        about Vĩnh Bảo's party cells anchored on another district's report)."""
         dense = [(c.id, c.score) for c in dense_leg]
 
         def fuse(dense_leg: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -351,6 +360,11 @@ class Searcher:
         fused = fuse(dense)
         if self.feedback > 0 and vector is not None and fused:
             first = fused[0][0]
+            if names:
+                best = [pid for pid, _ in fused[:NAMES_ANCHOR_DEPTH]]
+                first = next(
+                    (pid for pid, held in zip(best, self._holds_names(names, best), strict=True) if held), first
+                )
             candidates = [first, *(pid for pid, _ in dense + lexical[:FEEDBACK_LEXICAL_DEPTH])]
             moved = self._feedback_leg(vector, first, candidates)
             fused = fuse(moved) if moved else fused
