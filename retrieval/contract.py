@@ -113,7 +113,8 @@ class SearchParams(BaseModel):
     floor: Switch = Field(
         "on",
         description="on: a query of letter strings that are no word (unknown to the index, to Vietnamese and to "
-        "the model's vocabulary) gets no hits; off: the nearest passages anyway",
+        "the model's vocabulary), or about nothing the index holds (its best passage does not stand out of its "
+        "scores over the index), gets no hits; off: the nearest passages anyway",
     )
 
     @field_validator("q", mode="before")
@@ -363,8 +364,8 @@ class SearchResult(BaseModel):
     )
     below_floor: bool = Field(
         False,
-        description="true: the query is letter strings that are no word, so nothing matches it (no hits, total 0); "
-        "floor=off shows the nearest passages anyway",
+        description="true: the query is letter strings that are no word, or about nothing the index holds, so "
+        "nothing matches it (no hits, total 0); floor=off shows the nearest passages anyway",
     )
 
 
