@@ -118,33 +118,41 @@ class LanguagePrior:
 
     @classmethod
     def read(cls, path: Path) -> LanguagePrior:
-        """The prior from PRIOR_FILE lines (scripts/build_tone_prior.py writes them)."""
+        """The prior from PRIOR_FILE lines (scripts/build_tone_prior.py writes them). Every `tracuu search` reads
+        it: each syllable is folded once, and the file split at once rather than line by line."""
         lower: dict[str, float] = {}
         capital: dict[str, float] = {}
+        folded: dict[str, str] = {}
         pairs: set[tuple[str, str]] = set()
         with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                kind, *fields = line.rstrip("\n").split("\t")
-                if kind == "u":
-                    syllable, _, score, capital_score = fields
-                    penalty = 0.0 if has_marks(syllable) else UNMARKED_PENALTY
-                    lower[syllable] = math.exp((float(score) if score else MISSING_PIECE) - penalty)
-                    capital[syllable] = math.exp(float(capital_score) if capital_score else MISSING_PIECE)
-                elif kind == "b":
-                    pairs.add((fields[0], fields[1]))
+            lines = handle.read().split("\n")
+        for line in lines:
+            if line.startswith("b\t"):
+                _, first, second, *_ = line.split("\t", 3)
+                pairs.add((first, second))
+            elif line.startswith("u\t"):
+                _, syllable, _, score, capital_score = line.split("\t")
+                folded[syllable] = fold(syllable)
+                penalty = 0.0 if folded[syllable] != syllable else UNMARKED_PENALTY  # has_marks
+                lower[syllable] = math.exp((float(score) if score else MISSING_PIECE) - penalty)
+                capital[syllable] = math.exp(float(capital_score) if capital_score else MISSING_PIECE)
         total = sum(lower.values()) + sum(capital.values())
         folds: dict[str, float] = defaultdict(float)
         for syllable in lower:
-            folds[fold(syllable)] += (lower[syllable] + capital[syllable]) / total
-        return cls(dict(folds), _shares(lower), _shares(capital), frozenset(pairs))
+            folds[folded[syllable]] += (lower[syllable] + capital[syllable]) / total
+        return cls(dict(folds), _shares(lower, folded), _shares(capital, folded), frozenset(pairs))
 
 
-def _shares(weights: dict[str, float]) -> dict[str, dict[str, float]]:
-    """Per folded syllable, each marked form's share of their weights."""
+def _shares(weights: dict[str, float], folded: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Per folded syllable (`folded`: each syllable's fold), each marked form's share of their weights."""
     by_fold: dict[str, dict[str, float]] = defaultdict(dict)
     for syllable, weight in weights.items():
-        by_fold[fold(syllable)][syllable] = weight
-    return {f: {m: w / sum(forms.values()) for m, w in forms.items()} for f, forms in by_fold.items()}
+        by_fold[folded[syllable]][syllable] = weight
+    shares = {}
+    for fold_, forms in by_fold.items():
+        total = sum(forms.values())
+        shares[fold_] = {m: w / total for m, w in forms.items()}
+    return shares
 
 
 @cache
