@@ -38,6 +38,9 @@ FAIRSEQ_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")  # ids 0-3 of tokenizer.jso
 MASK = "<mask>"
 SPACE_PIECE = "\u2581"
 SPM_FILE = "tokenizer.spm.model"
+# Characters of text encoded through the piece table before the model is loaded instead: a search's query, or a
+# few, not an indexer's sentences (the table takes ~0.05 ms a character, loading the model about 500 ms).
+PIECE_TABLE_CHARS = 4000
 CONVERTER_VERSION = 2  # part of the cache key: bump when write_sentencepiece_model changes its output (2: piece table)
 
 
@@ -98,9 +101,10 @@ class CompactTokenizer:
     """Untruncated, unpadded token ids on SentencePiece, equal to those of ``tokenizers``.
 
     Loading the SentencePiece model builds a trie of its 250,000 pieces: half a second of CPU, most of what
-    ``tracuu search`` spent before answering its one query. So it is loaded when first needed by a batch (or by
-    ``load_model``); until then, texts encoded one at a time go through the piece table written beside it where
-    there is one (models/piece_table.py: the same ids, from a model of the text's own pieces, in a millisecond).
+    ``tracuu search`` spent before answering its one query. So the first texts encoded one at a time, up to
+    PIECE_TABLE_CHARS characters, go through the piece table written beside it where there is one
+    (models/piece_table.py: the same ids, from a model of the text's own pieces, in a millisecond for a query);
+    the model is loaded for anything more, for a batch, or by ``load_model``.
     """
 
     def __init__(self, spm_model: Path, tokenizer_json: Path) -> None:
@@ -112,6 +116,7 @@ class CompactTokenizer:
         self._processor: Any = None
         self._table: PieceTable | None = None
         self._has_table = all(path.is_file() for path in table_paths(spm_model))
+        self._table_chars = PIECE_TABLE_CHARS  # left to encode through the table
         self._loading = threading.Lock()
 
     def load_model(self) -> Any:
@@ -128,21 +133,22 @@ class CompactTokenizer:
     def _spm(self) -> Any:
         return self.load_model()
 
-    def _one_by_one(self) -> PieceTable | None:
-        """The piece table while the model is not loaded (None: use the model)."""
+    def _one_by_one(self, chars: int = 0) -> PieceTable | None:
+        """The piece table while the model is not loaded, for a text of ``chars`` characters (None: use the
+        model)."""
         if self._processor is not None or not self._has_table:
             return None
-        table = self._table
-        if table is None:
-            with self._loading:
-                if self._processor is not None:
-                    return None
-                table = self._table = self._table or PieceTable(self._spm_model)
-        return table
+        with self._loading:
+            if self._processor is not None or chars > self._table_chars:
+                return None
+            self._table_chars -= chars
+            if self._table is None:
+                self._table = PieceTable(self._spm_model)
+            return self._table
 
     def _piece_ids(self, text: str) -> list[int]:
         """SentencePiece's ids of one text."""
-        table = self._one_by_one()
+        table = self._one_by_one(len(text))
         return table.encode(text) if table is not None else self._spm.encode(text)
 
     def _piece_id(self, piece: str) -> int:

@@ -12,6 +12,7 @@ import sentencepiece
 from tokenizers import Tokenizer
 
 from models.compact_tokenizer import (
+    PIECE_TABLE_CHARS,
     SPM_FILE,
     CompactTokenizer,
     load_compact_tokenizer,
@@ -125,7 +126,8 @@ def test_the_piece_table_segments_as_the_model_does(converted) -> None:
 def test_texts_one_at_a_time_need_no_model_until_a_batch_does(converted, pair) -> None:
     compact, reference = pair
     fresh = CompactTokenizer(*converted)
-    texts = ["query: ket nap dang vien moi", "Đảng bộ thị xã Quảng Trị ", " a", "\u3000\u0301b", *random_texts()[:300]]
+    texts = ["query: ket nap dang vien moi", "Đảng bộ thị xã Quảng Trị ", " a", "\u3000\u0301b", *random_texts()[:200]]
+    assert sum(map(len, texts)) < PIECE_TABLE_CHARS
     expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=True)]
     assert [fresh.encode(t) for t in texts] == expected
     tokens = ("<s>", "<unk>", "▁", "▁Đảng", "xyz qq")
@@ -135,6 +137,15 @@ def test_texts_one_at_a_time_need_no_model_until_a_batch_does(converted, pair) -
     assert fresh._processor is not None and [fresh.encode(t) for t in texts] == expected  # now with the model
     another = CompactTokenizer(*converted)
     assert another.load_model() is another.load_model() and [another.encode(t) for t in texts] == expected
+
+
+def test_more_text_one_at_a_time_than_a_search_has_loads_the_model(converted, pair) -> None:
+    """An indexer counts tokens sentence by sentence: past PIECE_TABLE_CHARS the model is cheaper."""
+    compact, _ = pair
+    fresh = CompactTokenizer(*converted)
+    sentences = [line for line in corpus_texts() if 20 < len(line) < 400][:200]
+    counts = [len(fresh.encode(s)) for s in sentences]
+    assert fresh._processor is not None and counts == [len(compact.encode(s)) for s in sentences]
 
 
 def test_no_table_beside_the_model_means_the_model_for_everything(converted, tmp_path: Path) -> None:
