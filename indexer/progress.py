@@ -17,9 +17,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from tqdm import tqdm
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 LOG_INTERVAL = 10.0  # seconds between log lines of a stage, off a terminal
 
@@ -47,6 +48,8 @@ class Stage:
         if progress.stream is None:
             return
         if progress.tty:
+            from tqdm import tqdm  # only for a terminal: not on the way of `tracuu search`
+
             self._bar = tqdm(total=total, desc=name, unit=f" {unit}", file=progress.stream, dynamic_ncols=True)
         else:
             of = f", {total} {unit}" if total is not None else ""

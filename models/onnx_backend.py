@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from tqdm import tqdm
 
 from models.compact_tokenizer import CompactTokenizer, load_compact_tokenizer
 from models.encoder import query_passage_prompts
@@ -354,6 +353,8 @@ class OnnxEncoder:
         parallel = self.options.workers > 1 and len(batches) > 1
         results = self._workers().map(run, batches) if parallel else map(run, batches)
         if show_progress:
+            from tqdm import tqdm
+
             results = tqdm(results, total=len(batches), desc="Batches")
         out = np.empty((len(seqs), self.dimension), dtype=np.float32)
         for idx, vecs in zip(batches, results, strict=True):

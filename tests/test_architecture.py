@@ -5,6 +5,8 @@ line defers a whole layer."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import ROOT
@@ -33,7 +35,14 @@ LAZY_LIBRARIES = {
     "prometheus_client",
     "uvicorn",
     "playwright",
+    "filelock",  # only a build into the cache takes a lock: `tracuu search` finds everything built
+    "tqdm",  # progress bars on a terminal only
 }
+# Of those, what `tracuu search` loads: it embeds the query (ONNX Runtime; SentencePiece through the piece table)
+# and searches the vectors (faiss). It answers within a second of starting (docs/performance.md, "CLI start"), so
+# nothing else of theirs, nor the web stack, may come back onto its path.
+SEARCH_LOADS = {"onnxruntime", "sentencepiece", "faiss"}
+NOT_FOR_SEARCH = {"fastapi", "starlette", "jinja2", "anyio", "scipy", "fastapi_offline"}
 
 
 def python_files(*tops: str) -> list[Path]:
@@ -73,3 +82,18 @@ def test_imports_inside_functions_are_of_heavy_libraries_or_the_cli_deferring_a_
                     if top not in LAZY_LIBRARIES and not (deferring and top in PACKAGES):
                         found.append(f"{path.relative_to(ROOT)}:{inner.lineno} {name}")
     assert not found, "\n".join(found)
+
+
+def test_a_search_from_the_command_line_loads_no_library_it_does_not_need(sample_index: Path) -> None:
+    """`tracuu search` in a process of its own, as from a shell; the libraries it imported, read at its end."""
+    code = (
+        "import sys\n"
+        "from tracuu_cli.main import main\n"
+        f"assert main(['search', 'ket nap dang vien moi', '--index', {str(sample_index)!r}]) == 0\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules}))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    loaded = set(ast.literal_eval(run.stdout.splitlines()[-1]))
+    assert loaded & LAZY_LIBRARIES == SEARCH_LOADS  # the search did run, and loaded no other of them
+    assert not loaded & NOT_FOR_SEARCH

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tracuu.cache import STAMP_FILE, build_once, file_sha256, is_built
+from tracuu.cache import DIGESTS_FILE, STAMP_FILE, build_once, file_sha256, is_built
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -135,3 +136,36 @@ def test_file_sha256_follows_the_content(tmp_path: Path) -> None:
     assert first == file_sha256(path) == "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"
     path.write_text("bb")  # another size: memoised per (path, size, mtime)
     assert file_sha256(path) != first
+
+
+def test_file_sha256_remembers_digests_in_a_cache_dir_until_the_file_changes(tmp_path: Path) -> None:
+    path, cache = tmp_path / "f", tmp_path / "cache"
+    path.write_text("a")
+    digest = file_sha256(path, cache)
+    assert digest == file_sha256(path) and (cache / DIGESTS_FILE).is_file()
+    remembered = json.loads((cache / DIGESTS_FILE).read_text())
+    assert remembered[str(path.resolve())][-1] == digest
+    # What another process finds: the remembered digest, not the file read again (shown by a forged entry).
+    remembered[str(path.resolve())][-1] = "remembered"
+    (cache / DIGESTS_FILE).write_text(json.dumps(remembered))
+    assert file_sha256(path, cache) == "remembered"
+    before = path.stat()
+    path.write_text("b")  # the same size; another modification time (set, lest both writes fall in one clock tick)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    assert file_sha256(path, cache) == "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d"
+    (cache / DIGESTS_FILE).write_text("not json")  # a damaged file is read as empty, then replaced
+    assert file_sha256(path, cache) == file_sha256(path)
+    assert str(path.resolve()) in json.loads((cache / DIGESTS_FILE).read_text())
+
+
+def test_file_sha256_works_with_a_cache_dir_it_cannot_write(tmp_path: Path) -> None:
+    path, cache = tmp_path / "f", tmp_path / "cache"
+    path.write_text("a")
+    cache.mkdir(mode=0o555)
+    try:
+        if os.access(cache, os.W_OK):  # root writes anywhere
+            pytest.skip("running as root")
+        assert file_sha256(path, cache) == file_sha256(path)
+        assert not (cache / DIGESTS_FILE).exists()
+    finally:
+        cache.chmod(0o755)

