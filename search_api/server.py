@@ -21,8 +21,8 @@ from tracuu.system import available_cpus
 
 class WorkerSocket(socket.socket):
     """The parent's hold on the port (bound, never listening) that each worker, once unpickled in it, replaces
-    by a listening socket of its own on the same address (SO_REUSEPORT): the kernel then spreads new
-    connections over the workers.
+    by a socket of its own on the same address (SO_REUSEPORT), which uvicorn listens on once the worker's app
+    has started: the kernel then spreads new connections over the workers that are up.
 
     uvicorn's default, one listening socket shared by every worker, let whichever worker woke first accept every
     connection waiting (asyncio accepts up to the backlog at once): 16 clients connecting together often all
@@ -30,7 +30,7 @@ class WorkerSocket(socket.socket):
     """
 
     def __reduce__(self) -> tuple[object, tuple[int, tuple[str, int]]]:
-        return (listening_socket, (int(self.family), self.getsockname()[:2]))
+        return (worker_listener, (int(self.family), self.getsockname()[:2]))
 
 
 def reuse_port(sock: socket.socket) -> socket.socket:
@@ -39,11 +39,11 @@ def reuse_port(sock: socket.socket) -> socket.socket:
     return sock
 
 
-def listening_socket(family: int, address: tuple[str, int]) -> socket.socket:
-    """A worker's own listening socket on `address`, beside its siblings' (SO_REUSEPORT)."""
+def worker_listener(family: int, address: tuple[str, int]) -> socket.socket:
+    """A worker's own socket on `address`, beside its siblings' (SO_REUSEPORT); not listening yet: uvicorn
+    listens once the app has started, so that a worker still loading (or restarting) is handed no connection."""
     sock = reuse_port(socket.socket(family, socket.SOCK_STREAM))
     sock.bind(address)
-    sock.listen(2048)
     return sock
 
 

@@ -11,7 +11,7 @@ import pytest
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from search_api.hardening import JsonErrorHTTPProtocol
-from search_api.server import listening_socket, worker_socket
+from search_api.server import worker_listener, worker_socket
 
 
 def test_the_http_parser_and_event_loop_are_the_fast_ones() -> None:
@@ -22,22 +22,25 @@ def test_the_http_parser_and_event_loop_are_the_fast_ones() -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT balancing is Linux's")
-def test_each_worker_listens_on_a_socket_of_its_own() -> None:
+def test_each_worker_listens_on_a_socket_of_its_own_once_started() -> None:
     held = worker_socket("127.0.0.1", 0)
     try:
         port = held.getsockname()[1]
-        # What a worker gets when uvicorn hands it the parent's socket: a new listening socket on the same port.
-        module, args = held.__reduce__()
-        mine, sibling = module(*args), module(*args)
+        # What a worker gets when uvicorn hands it the parent's socket: a new socket on the same port.
+        make, args = held.__reduce__()
+        assert make is worker_listener
+        mine, sibling = make(*args), make(*args)
         try:
             assert mine.getsockname() == sibling.getsockname() == ("127.0.0.1", port)
-            assert mine.fileno() != sibling.fileno() != held.fileno()
+            assert len({mine.fileno(), sibling.fileno(), held.fileno()}) == 3
+            with pytest.raises(ConnectionRefusedError):  # workers still starting are handed no connection
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            mine.listen()  # what uvicorn does once the worker's app has started
             with socket.create_connection(("127.0.0.1", port), timeout=5):
-                pass  # the port answers: a worker's socket listens
+                pass
         finally:
             mine.close()
             sibling.close()
-        assert module is listening_socket
     finally:
         held.close()
 
@@ -45,7 +48,8 @@ def test_each_worker_listens_on_a_socket_of_its_own() -> None:
 @pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT balancing is Linux's")
 def test_workers_refuse_a_port_another_server_listens_on(sample_index: Path) -> None:
     """Even one whose workers listen with SO_REUSEPORT too (another `tracuu serve --workers`): no silent sharing."""
-    other = listening_socket(socket.AF_INET, ("127.0.0.1", 0))
+    other = worker_listener(socket.AF_INET, ("127.0.0.1", 0))
+    other.listen()
     try:
         port = other.getsockname()[1]
         cmd = [sys.executable, "-m", "tracuu_cli.main", "serve", "--index", str(sample_index), "--port", str(port)]
