@@ -57,10 +57,27 @@ class Server:
                 raise RuntimeError(f"tracuu serve exited ({self.proc.returncode}): {self.log_path.read_text()[-2000:]}")
             with contextlib.suppress(OSError, http.client.HTTPException):
                 healthy = self.request("/health", timeout=5)[0] == 200
-                if healthy and (self.workers <= 1 or len(self.worker_pids()) >= self.workers):
+                if healthy and (self.workers <= 1 or self.all_listening()):
                     return time.monotonic() - started
             time.sleep(0.2)
         raise TimeoutError(f"tracuu serve did not become ready in {timeout:.0f} s")
+
+    def all_listening(self) -> bool:
+        """Every worker started and listening: on Linux each has a socket of its own on the port
+        (search_api.server.WorkerSocket), so that no connection of a measurement goes to the first worker only
+        because the other was not up yet."""
+        if len(self.worker_pids()) < self.workers:
+            return False
+        if not Path("/proc/net/tcp").is_file():
+            return True
+        port = f"{self.port:04X}"
+        count = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    fields = line.split()
+                    count += fields[1].rsplit(":", 1)[-1] == port and fields[3] == "0A"  # 0A: LISTEN
+        return count >= self.workers
 
     def worker_pids(self) -> list[int]:
         """The processes holding the index: the server itself, or its uvicorn workers."""
