@@ -34,7 +34,7 @@ from retrieval.contract import (
     SearchResult,
 )
 from retrieval.crosslingual import IdfTable, plan_lexical
-from retrieval.floor import NAMES_DEPTH, NAMES_HELD, NAMES_KEEP, is_nonsense, is_off_topic, lexically_vouched
+from retrieval.floor import NAMES_HELD, NAMES_KEEP, is_nonsense, is_off_topic, lexically_vouched
 from retrieval.fusion import NORMALISERS, convex_fusion, reciprocal_rank_fusion
 from retrieval.highlight import highlight, rarity
 from retrieval.spelling import SpellingCorrector
@@ -84,15 +84,11 @@ class Candidate:
 
 @dataclass
 class Ranking:
-    """What ranking a query found: its best passages, every match, and what the relevance floor reads."""
+    """What ranking a query found: its best passages, every match, and the best cosine the relevance floor reads."""
 
     ranked: list[Candidate]
     matches: np.ndarray  # sorted passage ids
-    best_dense: float | None  # the best cosine in the whole index (None: the dense leg did not run)
-    best_lexical: int | None  # the lexical leg's best passage
-    best_dense_ids: list[int]  # the dense leg's NAMES_DEPTH best passages in the whole index
-    names: list[str]  # an English query's names and numbers (their lexical tokens, words only)
-    names_share: float  # their share of the lexical leg's full weight
+    best_dense: float | None  # the best cosine in the whole index, for the floor (None: the dense leg did not run)
 
 
 @dataclass(frozen=True)
@@ -191,7 +187,7 @@ class Searcher:
         depth = wanted * (ARTICLE_DEPTH if grouped else 2) + COLLAPSE_SLACK  # room to drop copies and group
         period = self.time.interpret(params.q) if params.time == "on" and params.sort == "relevance" else None
         ranking = self._rank(query, params.mode, max(depth, PREFERENCE_DEPTH) if period else depth, allowed)
-        if floor and self._off_topic(query, query_lang, ranking):  # nothing in the index is about it
+        if floor and self._off_topic(query, params.q, query_lang, ranking):  # nothing in the index is about it
             return self._below_floor(params, query_lang, corrected, interpreted, started)
         ranked, matches = ranking.ranked, ranking.matches
         if period is not None:  # the period's passages first (retrieval/timepref.py), then the rest
@@ -228,22 +224,25 @@ class Searcher:
             interpreted_time=period.as_dict() if period else None,
         )
 
-    def _off_topic(self, query: str, query_lang: str | None, ranking: Ranking) -> bool:
-        """True when the dense leg's best passage does not stand out of the query's scores over the whole index
-        and the lexical leg does not vouch for the query (retrieval/floor.py); a query the dense leg did not
-        search (lexical mode) is never off topic."""
-        if ranking.best_dense is None:
+    def _off_topic(self, query: str, typed: str, query_lang: str | None, ranking: Ranking) -> bool:
+        """True when a Vietnamese query's best passage does not stand out of its scores over the whole index and
+        the lexical leg's best passage does not hold its words (retrieval/floor.py). A query the dense leg did
+        not search (lexical mode), and one in another language, is never off topic."""
+        if ranking.best_dense is None or query_lang != "vi":
             return False
         vector = self._query_vector(query)
         mean = float(vector.ravel() @ self.index.centroid) if vector is not None else 0.0
-        if not is_off_topic(ranking.best_dense, mean, query_lang):
+        if not is_off_topic(ranking.best_dense, mean):
             return False
-        if query_lang == "vi":  # the lexical leg's best passage holds all its words
-            best = [ranking.best_lexical] if ranking.best_lexical is not None else []
-            return not any(lexically_vouched(query, tokens) for tokens in self._passage_tokens(best))
-        if ranking.names_share < NAMES_KEEP or not ranking.names:  # its names are rare in the index and one
-            return True  # of the dense leg's best passages holds most of their information
-        return not any(self._holds_names(ranking.names, ranking.best_dense_ids))
+        period = self.time.interpret(typed)  # time words are the time preference's to read, not the lexical leg's
+        idf = IdfTable.of(self.lexical)
+        for text in {typed, query}:  # as typed, and with typos corrected and tone marks restored
+            words = text.replace(period.text, " ") if period else text
+            tokens = [t for t in query_tokens(words) if not any(ch.isdigit() for ch in t)]  # numbers aside too
+            best = [i for i, _ in self.lexical.query(tokens, 1, None)[0]]  # in the whole index
+            if any(lexically_vouched(words, held, idf.idf, idf.rarest) for held in self._passage_tokens(best)):
+                return False
+        return True
 
     def _holds_names(self, names: list[str], ids: list[int]) -> list[bool]:
         """Per passage: whether it holds at least NAMES_HELD of the names' information (idf)."""
@@ -305,11 +304,10 @@ class Searcher:
     def _rank(self, query: str, mode: str, depth: int, allowed: np.ndarray | None) -> Ranking:
         """The best `depth` matching passages for `query` in `mode`, and every match (sorted passage ids)."""
         if allowed is not None and len(allowed) == 0:  # nothing can match: not even embedded
-            return Ranking([], np.zeros(0, dtype=np.int64), None, None, [], [], 0.0)
+            return Ranking([], np.zeros(0, dtype=np.int64), None)
         plan = plan_lexical(query, self.lexical, LEXICAL_WEIGHT)  # an English query: its names, less weight
-        names = [t for t in plan.tokens or [] if "_" not in t]
-        names_share = plan.weight / LEXICAL_WEIGHT if plan.tokens is not None else 0.0
-        vouching = names_share >= NAMES_KEEP  # rare names of the index: the best passages should hold them
+        names = [t for t in plan.tokens or [] if "_" not in t]  # an English query's names and numbers
+        vouching = plan.tokens is not None and plan.weight >= NAMES_KEEP * LEXICAL_WEIGHT  # rare in the index
         leg_depth = max(FUSION_DEPTH, depth) if mode == "hybrid" else depth
         lexical_leg, lexical_matches = [], np.zeros(0, dtype=np.int64)
         if mode != "dense":
@@ -333,10 +331,6 @@ class Searcher:
             [c for c, keep in zip(ranked, is_match, strict=True) if keep],
             matches,
             nearest[0].score if nearest else None,
-            lexical_leg[0][0] if lexical_leg else None,
-            [c.id for c in nearest[:NAMES_DEPTH]],
-            names,
-            names_share,
         )
 
     def _fused(

@@ -96,11 +96,22 @@ OFF_TOPIC = [
     "bệnh tiểu đường nên ăn gì",
     "cach lam ho so xin visa My",
     "tin tuc showbiz moi nhat",
-    "how to make pho at home",
-    "latest smartphone reviews",
-    "best beaches in Phu Quoc",  # a place the reports name once, in a question about something else
 ]
-ON_TOPIC_SHORT = ["Vĩnh Bảo", "vinh bao", "kết nạp đảng viên", "Phường 5 Đông Hà", "dân vận khéo", "Nguyễn Phú Trọng"]
+# English over Vietnamese text stands out little, on topic or not: never floored (retrieval/floor.py)
+ENGLISH = ["party building results", "party members", "how to make pho at home"]
+ON_TOPIC_SHORT = [
+    "Vĩnh Bảo",
+    "vinh bao",
+    "kết nạp đảng viên",
+    "Phường 5 Đông Hà",
+    "dân vận khéo",
+    "Nguyễn Phú Trọng",
+    "kết nạp đảng viên tháng 6/2021",
+    "ket nap dang vien giai doan 2019-2020",
+    "thi đua khen thưởng",
+    "cải cách hành chính",
+    "đoàn kết nội bộ",
+]
 
 
 @pytest.mark.parametrize("query", OFF_TOPIC)
@@ -111,26 +122,29 @@ def test_off_topic_questions_get_no_hits(searcher, query: str) -> None:
 
 
 def test_questions_about_the_index_keep_their_hits(searcher) -> None:
-    """Every question of eval/sample, Vietnamese (as written and without marks) and English, and short queries
-    of names and keywords."""
+    """Every question of eval/sample, Vietnamese (as written and without marks) and English, short queries of
+    names and keywords, with time words, and English ones."""
     queries = [json.loads(line)["text"] for path in QUESTION_FILES[:2] for line in path.read_text("utf-8").splitlines()]
-    queries += [fold(q) for q in queries] + ON_TOPIC_SHORT
+    queries += [fold(q) for q in queries] + ON_TOPIC_SHORT + ENGLISH
     floored = [q for q in queries if searcher.search(SearchParams(q=q)).below_floor]
     assert floored == []
 
 
 def test_the_floor_reads_the_gap_between_the_best_and_the_mean_score() -> None:
-    assert is_off_topic(0.83, 0.80, "vi") and not is_off_topic(0.86, 0.80, "vi")
-    assert is_off_topic(0.745, 0.72, "en") and not is_off_topic(0.76, 0.72, "en")
-    assert is_off_topic(0.745, 0.72, "fr")  # any language but Vietnamese is cross-lingual
-    assert OFF_TOPIC_GAP["en"] < OFF_TOPIC_GAP["vi"]
+    assert is_off_topic(0.80 + OFF_TOPIC_GAP - 0.001, 0.80) and not is_off_topic(0.80 + OFF_TOPIC_GAP + 0.001, 0.80)
 
 
-def test_a_passage_holding_every_word_vouches_for_a_query() -> None:
-    assert lexically_vouched("Vĩnh Bảo", {"w:vĩnh", "w:bảo", "f:vinh", "f:bao"})
-    assert not lexically_vouched("Vĩnh Bảo", {"f:vinh", "f:bao"})  # typed with marks: the marked words count
-    assert lexically_vouched("vinh bao", {"f:vinh", "f:bao"})
-    assert not lexically_vouched("giá vàng hôm nay", {"w:giá", "w:hôm", "w:nay"})
+def test_a_passage_holding_most_of_the_words_vouches_for_a_query() -> None:
+    idf = {"w:vĩnh": 3.0, "w:bảo": 3.0, "w:giá": 1.0, "w:hôm": 1.0, "w:nay": 0.5}.get
+
+    def vouched(query: str, passage: set[str]) -> bool:
+        return lexically_vouched(query, passage, idf, 4.0)
+
+    assert vouched("Vĩnh Bảo", {"w:vĩnh", "w:bảo", "f:vinh", "f:bao"})
+    assert not vouched("Vĩnh Bảo", {"f:vinh", "f:bao"})  # typed with marks: the marked words count
+    assert vouched("vinh bao", {"f:vinh", "f:bao"})
+    assert vouched("Vĩnh Bảo 2021", {"w:vĩnh", "w:bảo"})  # numbers aside
+    assert not vouched("giá vàng hôm nay", {"w:giá", "w:hôm", "w:nay"})  # "vàng", unknown, weighs as the rarest
 
 
 def test_the_centroid_is_the_mean_of_the_live_vectors(sample_index, searcher) -> None:

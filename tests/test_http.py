@@ -72,7 +72,7 @@ def test_health_docs_openapi(live_server) -> None:
 
 
 def test_page_renders_results_and_escapes_the_query(live_server) -> None:
-    r = httpx.get(live_server.url + "/", params={"q": "Ba Đồn <script>alert(1)</script>"})
+    r = httpx.get(live_server.url + "/", params={"q": "Đảng bộ thị xã Ba Đồn <script>alert(1)</script>"})
     assert r.status_code == 200
     assert "<script>alert(1)</script>" not in r.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
