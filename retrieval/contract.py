@@ -113,8 +113,8 @@ class SearchParams(BaseModel):
     floor: Switch = Field(
         "on",
         description="on: a query of letter strings that are no word (unknown to the index, to Vietnamese and to "
-        "the model's vocabulary), or about nothing the index holds (its best passage does not stand out of its "
-        "scores over the index), gets no hits; off: the nearest passages anyway",
+        "the model's vocabulary), or a Vietnamese query about nothing the index holds (its best passage does not "
+        "stand out of its scores over the index), gets no hits; off: the nearest passages anyway",
     )
 
     @field_validator("q", mode="before")
