@@ -23,10 +23,10 @@ says is how far its best passage stands above the query's *mean* score over the 
 dense leg's score distribution for this query, exact and computed in one dot product). A question the index
 answers has one passage far above its average; an off-topic one is about as near to its best passage as to
 any (docs/quality.md, "No answer off topic"). A Vietnamese query under OFF_TOPIC_GAP is off topic unless the
-lexical leg's best passage holds every word of it (short queries of names and keywords, "Vĩnh Bảo", stand out
-less in embedding space than questions). Queries in other languages are never floored this way: over
-Vietnamese text an English question's gap is small whether it is on topic or not (0.017-0.067 against
-0.015-0.034 on the samples), so a floor there would take real questions.
+lexical leg's best passage holds at least VOUCH_SHARE of its words' information (short queries of names and
+keywords, "Vĩnh Bảo", stand out less in embedding space than questions). Queries in other languages are never
+floored this way: over Vietnamese text an English question's gap is small whether it is on topic or not
+(0.017-0.067 against 0.015-0.034 on the samples), so a floor there would take real questions.
 """
 
 from __future__ import annotations
