@@ -120,9 +120,7 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:
-        for server in servers.values():
-            server.proc.terminate()
-            server.proc.wait()
+        stop(servers)
 
     def median(values: Any) -> float:
         return round(statistics.median(values), 2)
@@ -138,6 +136,13 @@ def main() -> None:
     for w in (1, 2):
         summary[f"new{w}_over_old{w}"] = median(row[f"qps16_new{w}"] / row[f"qps16_old{w}"] for row in rows)
     print("SUMMARY " + json.dumps(summary), flush=True)
+
+
+def stop(servers: dict[str, Any]) -> None:
+    """Stop every server started, and wait for each to exit."""
+    for server in servers.values():
+        server.proc.terminate()
+        server.proc.wait()
 
 
 def web_only(checkouts: dict[str, str], index: Path, paths: list[str], rounds: int, log_dir: Path) -> None:
@@ -157,9 +162,7 @@ def web_only(checkouts: dict[str, str], index: Path, paths: list[str], rounds: i
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:
-        for server in servers.values():
-            server.proc.terminate()
-            server.proc.wait()
+        stop(servers)
     summary = {key: round(statistics.median(row[key] for row in rows), 3) for key in rows[0]}
     print("SUMMARY " + json.dumps(summary), flush=True)
 

@@ -147,7 +147,7 @@ def test_a_passage_holding_most_of_the_words_vouches_for_a_query() -> None:
     assert not vouched("giá vàng hôm nay", {"w:giá", "w:hôm", "w:nay"})  # "vàng", unknown, weighs as the rarest
 
 
-def test_the_centroid_is_the_mean_of_the_live_vectors(sample_index, searcher) -> None:
+def test_the_centroid_is_the_mean_of_the_live_vectors(searcher) -> None:
     found, vectors = searcher.index.vectors_of(np.arange(searcher.index.ntotal + 100, dtype=np.int64))
     assert len(found) == searcher.index.ntotal > 0
     np.testing.assert_allclose(searcher.index.centroid, vectors.mean(axis=0), atol=1e-6)

@@ -168,6 +168,23 @@ def test_hybrid_reranks_with_the_query_moved_towards_the_first_fused_passage(sam
     assert [c.id for c in got] != [pid for pid, _ in first_fused[:depth]]  # it does re-rank
 
 
+def test_an_english_query_anchors_feedback_on_a_passage_holding_its_names(searcher, monkeypatch) -> None:
+    """Feedback moves the query towards a passage that names Vĩnh Bảo, not towards whichever passage the
+    cross-lingual dense leg put first (another district's report on some machines)."""
+    anchors: list[int] = []
+    feedback_leg = searcher._feedback_leg
+
+    def recording(vector, first_id, candidate_ids):
+        anchors.append(first_id)
+        return feedback_leg(vector, first_id, candidate_ids)
+
+    monkeypatch.setattr(searcher, "_feedback_leg", recording)
+    searcher.rank("How many party cells does the Vinh Bao district Party organisation have?")
+    assert anchors
+    anchor = searcher.store.passages(anchors)[anchors[0]]
+    assert "Vĩnh Bảo" in anchor.title + anchor.text
+
+
 def test_searcher_is_freed_by_reference_counting(sample_index: Path, embedder) -> None:
     """A reload drops the old Searcher when its last request ends; no reference cycle may keep it (and its
     mapped index files) alive until a garbage collection."""

@@ -124,7 +124,8 @@ def write_vector_index(version_dir: Path, vectors: np.ndarray, ids: np.ndarray, 
     else:  # written in blocks through a memory map: no second full copy in memory at 1M passages
         out = np.lib.format.open_memmap(version_dir / VECTORS_FILE, mode="w+", dtype=np.float32, shape=(n, dim))
         for start in range(0, n, ADD_BATCH):
-            block = out[start : start + ADD_BATCH] = vectors[order[start : start + ADD_BATCH]]
+            block = vectors[order[start : start + ADD_BATCH]]
+            out[start : start + ADD_BATCH] = block
             total += block.sum(axis=0, dtype=np.float64)
         out.flush()
     np.save(version_dir / IDS_FILE, sorted_ids)
