@@ -297,11 +297,13 @@ def expected_query(
     return best, sorted(set(matches) | {pid for pid, _ in best})
 
 
+@pytest.mark.parametrize("joined", ["none", "the first two", "all"])
 def test_pruned_top_k_equals_the_exhaustive_scores_over_segments_with_deletions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joined: str
 ) -> None:
     """MaxScore skips postings, never a result: over three segments (one merged, one written before bounds
-    existed) with deleted passages, every query's top k and scores equal the exhaustive BM25's to the bit."""
+    existed) with deleted passages, every query's top k and scores equal the exhaustive BM25's to the bit; so
+    they do when small neighbouring segments are searched as one (`_join_small`)."""
     from tracuu.text.normalise import fold
 
     monkeypatch.setattr(lexical, "COMMON_MIN", 0)
@@ -320,8 +322,12 @@ def test_pruned_top_k_equals_the_exhaustive_scores_over_segments_with_deletions(
     (c / LEXICAL_DIR / lexical.BOUNDS).unlink()  # as written before bounds: bound 1
     rng = np.random.default_rng(7)
     deleted = np.sort(rng.choice(ids, len(ids) // 10, replace=False))
+    postings = {d: int(np.load(d / LEXICAL_DIR / lexical.INDPTR)[-1]) for d in (merged, b, c)}
+    join = {"none": 0, "the first two": postings[merged] + postings[b], "all": sum(postings.values())}[joined]
+    monkeypatch.setattr(lexical, "JOIN_POSTINGS", join)
     index = LexicalIndex([merged, b, c], deleted)
-    assert index.segments[0].bounds is not None and index.segments[2].bounds is None
+    assert len(index.segments) == {"none": 3, "the first two": 2, "all": 1}[joined]
+    assert index.segments[0].bounds is not None and (joined == "all" or index.segments[-1].bounds is None)
     texts = passages[: 2 * third] + [(title.upper(), text) for title, text in passages[2 * third :]]
     held = {pid: set(passage_tokens(*texts[pid])) for pid in ids if pid not in set(deleted.tolist())}
     pruned: list[tuple[int, int]] = []

@@ -53,6 +53,9 @@ COMMON_FRACTION = 0.01
 COMMON_MIN = 2_000
 SEED = 4  # passages per wanted one scored to find a first k-th best score (`LexicalIndex._seed_floor`)
 SLACK = 1e-5  # relative margin of the pruning tests: partial sums add in another order than the final score
+# Neighbouring segments with at most this many postings in all are searched as one (`_join_small`), joined in
+# memory when a version is opened (about 0.1 s per million postings).
+JOIN_POSTINGS = 1 << 21
 OLD_VOCAB = "vocab.index.json"  # the single-index bm25s layout this one replaced
 
 
@@ -285,6 +288,7 @@ class _Segment:
         if not (path / VOCAB).exists() and (path / OLD_VOCAB).exists():
             raise ValueError(f"{path} holds the old precomputed-score BM25 format: rebuild the index")
         self.offset = offset
+        self.number = 0  # its place among the index's segments (LexicalIndex sets it)
         self.row_ids = np.load(path / ROW_IDS)
         self.vocab: dict[str, int] = _load_vocab(path / VOCAB)
         self.indptr = np.load(path / INDPTR)
@@ -297,6 +301,37 @@ class _Segment:
         self.bounds = np.load(bounds) if bounds.exists() else None  # see column_bounds; None: bound 1
         self.mean_length = _mean_length(self.lengths)
 
+    @classmethod
+    def joined(cls, parts: Sequence[_Segment]) -> _Segment:
+        """Neighbouring segments (consecutive in the row space) as one, built in memory: the postings of each
+        token in part order, so rows stay ascending and every score is the one the parts give."""
+        union: dict[str, int] = {}
+        columns = [_column_map(part.vocab, union) for part in parts]
+        counts = [np.diff(part.indptr) for part in parts]
+        doc_freq = np.zeros(len(union), dtype=np.int64)
+        for column_map, count in zip(columns, counts, strict=True):
+            doc_freq[column_map] += count
+        indptr = np.zeros(len(union) + 1, dtype=np.int64)
+        np.cumsum(doc_freq, out=indptr[1:])
+        indices = np.empty(int(indptr[-1]), dtype=np.int32)
+        freqs = np.empty(int(indptr[-1]), dtype=np.float32)
+        cursor = indptr[:-1].copy()
+        for part, column_map, count in zip(parts, columns, counts, strict=True):
+            # each posting's place: where its token's postings from this part begin, plus its rank among them
+            positions = np.repeat(cursor[column_map] - part.indptr[:-1], count) + np.arange(int(part.indptr[-1]))
+            indices[positions] = np.asarray(part.indices) + (part.offset - parts[0].offset)
+            freqs[positions] = part.freqs
+            cursor[column_map] += count
+        segment = cls.__new__(cls)
+        segment.offset, segment.number, segment.live = parts[0].offset, 0, None
+        segment.row_ids = np.concatenate([part.row_ids for part in parts])
+        segment.vocab = union
+        segment.indptr, segment.indices, segment.freqs = indptr, indices, freqs
+        segment.lengths = np.concatenate([np.asarray(part.lengths) for part in parts])
+        segment.bounds = column_bounds(indptr, indices, freqs, segment.lengths)
+        segment.mean_length = _mean_length(segment.lengths)
+        return segment
+
     def holds(self, token: str) -> bool:
         """Does a live row of this segment hold the token?"""
         column = self.vocab.get(token)
@@ -307,6 +342,24 @@ class _Segment:
         start, end = int(self.indptr[column]), int(self.indptr[column + 1])
         head = min(end, start + 32)  # a common token is settled by its first postings
         return bool(self.live[self.indices[start:head]].any() or self.live[self.indices[head:end]].any())
+
+
+def _join_small(segments: list[_Segment]) -> list[_Segment]:
+    """The segments with each run of small neighbours (JOIN_POSTINGS postings in all at most) joined into one
+    in memory: a query looks each of its tokens up once per segment, and after a few small updates most of
+    those lookups were in segments of a few hundred passages (docs/performance.md)."""
+    out: list[_Segment] = []
+    run: list[_Segment] = []
+    for segment in [*segments, None]:
+        size = 0 if segment is None else int(segment.indptr[-1])
+        if segment is not None and size + sum(int(s.indptr[-1]) for s in run) <= JOIN_POSTINGS:
+            run.append(segment)
+            continue
+        out.extend([_Segment.joined(run)] if len(run) > 1 else run)
+        run = []
+        if segment is not None:
+            (run if size <= JOIN_POSTINGS else out).append(segment)
+    return out
 
 
 class Vocabulary(Set[str]):
@@ -375,11 +428,16 @@ class LexicalIndex:
             raise TypeError("LexicalIndex takes a sequence of segment directories")
         self.segments: list[_Segment] = []
         offset = 0
+        opened = []
         for directory in segment_dirs:
-            segment = _Segment(Path(directory) / LEXICAL_DIR, offset)
-            self.segments.append(segment)
-            offset += len(segment.row_ids)
+            opened.append(_Segment(Path(directory) / LEXICAL_DIR, offset))
+            offset += len(opened[-1].row_ids)
+        self.segments = _join_small(opened)
+        for number, segment in enumerate(self.segments):
+            segment.number = number
         self.n_rows = offset
+        # each segment's first row, then the end: where a query's rows split by segment
+        self._starts = np.asarray([*(s.offset for s in self.segments), offset], dtype=np.int64)
         self.row_ids = np.concatenate([np.zeros(0, np.int64)] + [s.row_ids for s in self.segments])
         lengths = np.concatenate([np.zeros(0, np.float32)] + [s.lengths for s in self.segments])
         deleted = np.zeros(0, np.int64) if deleted is None else np.asarray(deleted, dtype=np.int64)
@@ -615,8 +673,9 @@ class LexicalIndex:
             segment, start, end = term.slices[0]
             return self._lookup(segment, start, end, rows)
         tf = np.zeros(len(rows), dtype=np.float32)
+        cut = rows.searchsorted(self._starts)  # where each segment's rows begin among the rows: one call for all
         for segment, start, end in term.slices:
-            lo, hi = rows.searchsorted([segment.offset, segment.offset + len(segment.row_ids)])
+            lo, hi = int(cut[segment.number]), int(cut[segment.number + 1])
             if hi > lo:
                 tf[lo:hi] = self._lookup(segment, start, end, rows[lo:hi] - segment.offset)
         return tf
@@ -627,6 +686,9 @@ class LexicalIndex:
         from the shorter side: the rows into the column, or the column into the rows."""
         column = segment.indices[start:end]
         tf = np.zeros(len(local), dtype=np.float32)
+        # rows as the column's own integers: searchsorted would otherwise convert the whole column (a copy of
+        # up to every row of the segment, 57x the search itself at 600,000 postings)
+        local = local.astype(column.dtype, copy=False)
         if len(local) <= len(column):
             at = np.minimum(np.searchsorted(column, local), len(column) - 1)
             found = column[at] == local
