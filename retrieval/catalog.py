@@ -15,6 +15,10 @@ import numpy as np
 from indexer.format.store import SegmentedStore
 
 UNDATED = 0  # date_key of an article that states no date
+# Passage ids map straight to their article (a table as long as the largest id) while the ids span at most this
+# many times their number: ids are dense, gaps are only deleted passages (facets over 45,000 matches at 1M
+# passages took 4 ms with binary searches).
+DIRECT_SPAN = 4
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,8 @@ class Catalog:
     source_of: np.ndarray  # per article: source number, -1 for none
     sources: list[str]
     date_key: np.ndarray  # per article: yyyymmdd, UNDATED for none
+    # per passage id (0 to the largest): its article number, -1 for no live passage; None when ids are sparse
+    article_by_id: np.ndarray | None = None
 
     @classmethod
     def load(cls, store: SegmentedStore) -> Catalog:
@@ -48,20 +54,29 @@ class Catalog:
             if doc_ids[article] == group or canonical[group_number[group]] < 0:
                 canonical[group_number[group]] = article
         passages = sorted(store.live_passages())
+        passage_ids = np.fromiter((p for p, _ in passages), dtype=np.int64, count=len(passages))
+        article_of = np.fromiter((number[d] for _, d in passages), dtype=np.int32, count=len(passages))
+        article_by_id = None
+        if len(passage_ids) and passage_ids[-1] < DIRECT_SPAN * len(passage_ids):
+            article_by_id = np.full(int(passage_ids[-1]) + 1, -1, dtype=np.int32)
+            article_by_id[passage_ids] = article_of
         return cls(
-            passage_ids=np.fromiter((p for p, _ in passages), dtype=np.int64, count=len(passages)),
-            article_of=np.fromiter((number[d] for _, d in passages), dtype=np.int32, count=len(passages)),
+            passage_ids=passage_ids,
+            article_of=article_of,
             doc_ids=doc_ids,
             group_of=group_of,
             canonical=canonical,
             source_of=np.asarray([source_number.get(s, -1) for s in source_names], dtype=np.int32),
             sources=sources,
             date_key=np.asarray(dates, dtype=np.int32),
+            article_by_id=article_by_id,
         )
 
     def articles_of(self, ids: np.ndarray | Iterable[int]) -> np.ndarray:
         """Article number of each passage id (ids must be indexed)."""
         ids = np.asarray(ids, dtype=np.int64)
+        if self.article_by_id is not None:  # one read per id instead of a binary search over every passage
+            return self.article_by_id[ids]
         return self.article_of[np.searchsorted(self.passage_ids, ids)]
 
     def undated_ids(self, ids: np.ndarray) -> np.ndarray:

@@ -126,3 +126,20 @@ def test_a_common_word_alone_makes_no_match(searcher, monkeypatch) -> None:
     assert first["total"] == 2 * 3 + 20  # the 26 passages ranked for a page of 3 (the depth), the 3 among them
     alone = search(searcher, "đảng viên", k=1, mode="lexical")  # every token common: the passages holding all
     assert alone["total"] == lexical_index.document_frequency("w:đảng_viên") == 35
+
+
+def test_passages_map_to_their_articles_by_table_or_by_search_alike(searcher, monkeypatch) -> None:
+    """Facets, grouping and dates read each passage's article: from a table by id when ids are dense (the
+    samples'), by binary search when they are sparse, the same articles either way."""
+    import numpy as np
+
+    from retrieval import catalog as catalog_module
+
+    dense = searcher.catalog
+    assert dense.article_by_id is not None
+    monkeypatch.setattr(catalog_module, "DIRECT_SPAN", 0)  # as if the ids were sparse
+    sparse = catalog_module.Catalog.load(searcher.store)
+    assert sparse.article_by_id is None
+    ids = dense.passage_ids[::-1]
+    assert np.array_equal(dense.articles_of(ids), sparse.articles_of(ids))
+    assert np.array_equal(dense.articles_of(ids), dense.article_of[::-1])
