@@ -7,11 +7,12 @@ returns it, and the web page renders it.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +45,9 @@ from tracuu.text.lang import detect_query_language
 from tracuu.text.restore import RESTORE_FILE, ToneModel
 from tracuu.text.tokens import query_tokens
 
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
 FUSION_DEPTH = 100  # candidates per leg whose scores set the normalisation (more are fetched when k asks)
 COLLAPSE_SLACK = 20
 ARTICLE_DEPTH = 6  # candidate passages per wanted article: enough for distinct articles after grouping
@@ -70,6 +74,20 @@ FEEDBACK_WEIGHT = 0.5
 FEEDBACK_LEXICAL_DEPTH = 20
 # An English query with rare names anchors the feedback on the first of this many fused passages that holds them.
 NAMES_ANCHOR_DEPTH = 10
+# Hybrid hands its lexical leg to another thread (`_lexical_legs`) from this many passages on; below, the leg
+# takes well under a millisecond, less than the hand-off.
+PARALLEL_LEGS_MIN = 50_000
+
+
+@functools.cache
+def _lexical_legs() -> ThreadPoolExecutor:
+    """The threads hybrid runs its lexical leg on while the query is embedded and the dense leg searched: ONNX
+    Runtime, FAISS and numpy's large array operations release the GIL, so on two cores the legs overlap and a
+    hybrid search costs about its slower leg instead of their sum (docs/performance.md). Made on first use: a
+    `tracuu search` of a small index never starts them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1), thread_name_prefix="tracuu-lexical")
 
 
 class ModelMismatch(RuntimeError):
@@ -310,12 +328,20 @@ class Searcher:
         vouching = plan.tokens is not None and plan.weight >= NAMES_KEEP * LEXICAL_WEIGHT  # rare in the index
         leg_depth = max(FUSION_DEPTH, depth) if mode == "hybrid" else depth
         lexical_leg, lexical_matches = [], np.zeros(0, dtype=np.int64)
+        pending = None
         if mode != "dense":
             tokens = query_tokens(query) if plan.tokens is None else plan.tokens
-            lexical_leg, lexical_matches = self.lexical.query(tokens, leg_depth, allowed)
-        vector = self._query_vector(query) if mode != "lexical" else None
-        dense_leg = self._nearest(vector, max(leg_depth, FUSION_DEPTH), allowed)
-        nearest = dense_leg if allowed is None else self._nearest(vector, FUSION_DEPTH, None)
+            if mode == "hybrid" and self.lexical.n_docs >= PARALLEL_LEGS_MIN:  # searched beside the dense leg
+                pending = _lexical_legs().submit(self.lexical.query, tokens, leg_depth, allowed)
+            else:
+                lexical_leg, lexical_matches = self.lexical.query(tokens, leg_depth, allowed)
+        try:
+            vector = self._query_vector(query) if mode != "lexical" else None
+            dense_leg = self._nearest(vector, max(leg_depth, FUSION_DEPTH), allowed)
+            nearest = dense_leg if allowed is None else self._nearest(vector, FUSION_DEPTH, None)
+        finally:
+            if pending is not None:  # waited for even when the dense leg failed: no search left running
+                lexical_leg, lexical_matches = pending.result()
         dense_matches = np.unique(np.asarray([c.id for c in nearest[:FUSION_DEPTH]], dtype=np.int64))
         matches = {"lexical": lexical_matches, "dense": dense_matches}.get(mode)
         if matches is None:

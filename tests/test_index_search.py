@@ -185,6 +185,36 @@ def test_an_english_query_anchors_feedback_on_a_passage_holding_its_names(search
     assert "Vĩnh Bảo" in anchor.title + anchor.text
 
 
+def test_hybrid_runs_its_lexical_leg_while_the_query_is_embedded(sample_index: Path, embedder, monkeypatch) -> None:
+    """The lexical leg of a hybrid search waits here until the query is being embedded: it returns in time only
+    when the two legs run at once (one after the other it would wait for an embedding that comes after it)."""
+    import threading
+
+    from retrieval import searcher as searcher_module
+    from retrieval.searcher import Searcher
+
+    monkeypatch.setattr(searcher_module, "PARALLEL_LEGS_MIN", 0)  # the samples' leg is too small to hand off otherwise
+    searcher = Searcher(sample_index, embedder=embedder)
+    embedding = threading.Event()
+    overlapped: list[bool] = []
+    encode, query = searcher._encode_query, searcher.lexical.query
+
+    def encode_query(text: str):
+        embedding.set()
+        return encode(text)
+
+    def lexical_query(*args, **kwargs):
+        overlapped.append(embedding.wait(timeout=20))
+        return query(*args, **kwargs)
+
+    monkeypatch.setattr(searcher, "_encode_query", encode_query)
+    monkeypatch.setattr(searcher.lexical, "query", lexical_query)
+    sequential = Searcher(sample_index, embedder=embedder)
+    question = QUESTIONS[0][0]
+    assert [c.id for c in searcher.rank(question)] == [c.id for c in sequential.rank(question)]
+    assert overlapped and all(overlapped)
+
+
 def test_searcher_is_freed_by_reference_counting(sample_index: Path, embedder) -> None:
     """A reload drops the old Searcher when its last request ends; no reference cycle may keep it (and its
     mapped index files) alive until a garbage collection."""
