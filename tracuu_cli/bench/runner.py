@@ -585,10 +585,36 @@ def measure_updates(
         return in_process(fresh_searcher(cfg, index_dir, embedder), queries, mode)
 
     out["search_segmented"] = {mode: latency(mode) for mode in ("dense", "hybrid", "lexical")}
+    out["lexical_leg_segmented"] = lexical_leg_latency(index_dir, queries)
     merge = optimize_index(index_dir, max_segments=2, expunge=False)  # the small ones into one, not the large
     out["merge_s"], out["segments_after_merge"] = round(merge.seconds, 2), len(Snapshot.current(index_dir).segments)
     out["search_merged"] = {mode: latency(mode) for mode in ("dense", "hybrid", "lexical")}
+    out["lexical_leg_merged"] = lexical_leg_latency(index_dir, queries)
     return out
+
+
+def lexical_leg_latency(index_dir: Path, queries: list[str]) -> dict[str, float]:
+    """The lexical leg alone (issue 17's bar): `LexicalIndex.query` for each query's tokens, as deep as a hybrid
+    search asks it (FUSION_DEPTH), over the index's current version with its deletions; no spelling, restoration,
+    fusion, snippets or store reads (what `lexical` mode adds around it)."""
+    from indexer.format.lexical import LexicalIndex
+    from indexer.format.segments import Snapshot
+    from retrieval.searcher import FUSION_DEPTH
+    from tracuu.text.tokens import query_tokens
+
+    snapshot = Snapshot.current(index_dir)
+    store = snapshot.store()
+    try:
+        lexical = LexicalIndex(snapshot.segments, store.deleted_ids())
+    finally:
+        store.close()
+    times = []
+    for query in queries:
+        tokens = query_tokens(query)
+        started = time.perf_counter()
+        lexical.query(tokens, FUSION_DEPTH)
+        times.append(time.perf_counter() - started)
+    return {k: round(v, 2) for k, v in percentiles(times).items()}
 
 
 def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
@@ -835,6 +861,7 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         ),
         "segments": updates.get("segments"),
         "lexical_p50_ms": segmented.get("lexical", {}).get("p50_ms"),
+        "lexical_leg_p50_ms": updates.get("lexical_leg_segmented", {}).get("p50_ms"),
         "hybrid_p50_ms": segmented.get("hybrid", {}).get("p50_ms"),
         "dense_p50_ms": segmented.get("dense", {}).get("p50_ms"),
         "embed_passages_per_s": embedding.get("tracuu", {}).get("passages_per_s"),
