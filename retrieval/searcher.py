@@ -10,9 +10,10 @@ import functools
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -44,9 +45,6 @@ from tracuu.settings import Settings
 from tracuu.text.lang import detect_query_language
 from tracuu.text.restore import RESTORE_FILE, ToneModel
 from tracuu.text.tokens import query_tokens
-
-if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
 
 FUSION_DEPTH = 100  # candidates per leg whose scores set the normalisation (more are fetched when k asks)
 COLLAPSE_SLACK = 20
@@ -85,8 +83,6 @@ def _lexical_legs() -> ThreadPoolExecutor:
     Runtime, FAISS and numpy's large array operations release the GIL, so on two cores the legs overlap and a
     hybrid search costs about its slower leg instead of their sum (docs/performance.md). Made on first use: a
     `tracuu search` of a small index never starts them."""
-    from concurrent.futures import ThreadPoolExecutor
-
     return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1), thread_name_prefix="tracuu-lexical")
 
 
