@@ -90,8 +90,8 @@ class Catalog:
         groups = self.group_of[articles]
         by_source = self.source_of[articles]
         years = self.date_key[articles] // 10_000
-        source_counts = _distinct_counts(by_source[by_source >= 0], groups[by_source >= 0])
-        year_counts = _distinct_counts(years, groups)
+        source_counts = distinct_counts(by_source[by_source >= 0], groups[by_source >= 0])
+        year_counts = distinct_counts(years, groups)
         sources = sorted(((self.sources[s], n) for s, n in source_counts), key=lambda sn: (-sn[1], sn[0]))
         dated = sorted(((int(y), n) for y, n in year_counts if y), reverse=True)
         undated = [(None, n) for y, n in year_counts if not y]
@@ -107,11 +107,20 @@ class Catalog:
         return len(np.unique(self.group_of[self.articles_of(ids)])) if len(ids) else 0
 
 
-def _distinct_counts(values: np.ndarray, groups: np.ndarray) -> list[tuple[int, int]]:
-    """For each value, how many distinct groups carry it."""
+def distinct_counts(values: np.ndarray, groups: np.ndarray) -> list[tuple[int, int]]:
+    """For each value (non-negative integers), how many distinct groups carry it, ascending by value.
+
+    Most articles are the only one of their group among a query's matches: those are counted directly, and only
+    the articles sharing a group are paired with it and de-duplicated (two sorts of every match took 8 ms of a
+    search at 1M passages)."""
     if not len(values):
         return []
-    span = int(groups.max()) + 1
-    pairs = np.unique(values.astype(np.int64) * span + groups)  # one number per (value, group) pair
-    found, counts = np.unique(pairs // span, return_counts=True)
-    return [(int(v), int(c)) for v, c in zip(found, counts, strict=True)]
+    values = values.astype(np.int64)
+    shared = np.bincount(groups)[groups] > 1  # articles with another of their group among these
+    counts = np.bincount(values[~shared], minlength=int(values.max()) + 1)
+    if shared.any():
+        span = int(groups.max()) + 1
+        pairs = np.unique(values[shared] * span + groups[shared])  # one number per (value, group) pair
+        counts += np.bincount(pairs // span, minlength=len(counts))
+    found = np.flatnonzero(counts)
+    return [(int(v), int(counts[v])) for v in found]

@@ -143,3 +143,21 @@ def test_passages_map_to_their_articles_by_table_or_by_search_alike(searcher, mo
     ids = dense.passage_ids[::-1]
     assert np.array_equal(dense.articles_of(ids), sparse.articles_of(ids))
     assert np.array_equal(dense.articles_of(ids), dense.article_of[::-1])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_facet_counts_each_copy_group_once_per_value(seed: int) -> None:
+    """Articles alone in their group and articles sharing one with their copies, some copies under another
+    value: each value counts the distinct groups that carry it."""
+    import numpy as np
+
+    from retrieval.catalog import distinct_counts
+
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, 40 if seed else 10_000, size=300)  # many copies, or nearly none
+    values = rng.integers(0, 6, size=300) * (2018 if seed % 2 else 1)  # sources, or years (0: undated)
+    expected: dict[int, set[int]] = {}
+    for value, group in zip(values.tolist(), groups.tolist(), strict=True):
+        expected.setdefault(value, set()).add(group)
+    assert distinct_counts(values, groups) == sorted((v, len(g)) for v, g in expected.items())
+    assert distinct_counts(values[:0], groups[:0]) == []
