@@ -189,6 +189,8 @@ class SegmentedVectorIndex:
         deleted = np.zeros(0, dtype=np.int64) if deleted is None else np.asarray(deleted, dtype=np.int64)
         self.gone: list[np.ndarray] = []  # per segment: its deleted passage ids (sorted; few until a merge)
         self.live: list[np.ndarray | None] = []  # per segment: its live ids when some were deleted, else None
+        # per segment: its smallest and largest passage id, so that a lookup by id skips the segments it cannot hit
+        self.spans = [(int(p.ids.min()), int(p.ids.max())) if p.ntotal else (0, -1) for p in self.parts]
         for part in self.parts:
             gone = np.intersect1d(part.ids, deleted) if len(deleted) else deleted
             self.gone.append(gone)
@@ -262,8 +264,9 @@ class SegmentedVectorIndex:
     def vectors_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ids = np.asarray(ids, dtype=np.int64)
         pairs = []
-        for part, gone in zip(self.parts, self.gone, strict=True):
-            wanted = ids if not len(gone) else ids[~np.isin(ids, gone)]
+        for part, gone, (first, last) in zip(self.parts, self.gone, self.spans, strict=True):
+            wanted = ids[(ids >= first) & (ids <= last)]  # an update's segment holds a range of new ids
+            wanted = wanted if not len(gone) or not len(wanted) else wanted[~np.isin(wanted, gone)]
             if part.ntotal and len(wanted):
                 pairs.append(part.vectors_of(wanted))
         if not pairs:
