@@ -426,13 +426,12 @@ class LexicalIndex:
     def __init__(self, segment_dirs: Sequence[Path], deleted: np.ndarray | None = None) -> None:
         if isinstance(segment_dirs, (str, Path)):
             raise TypeError("LexicalIndex takes a sequence of segment directories")
-        self.segments: list[_Segment] = []
         offset = 0
-        opened = []
+        opened: list[_Segment] = []
         for directory in segment_dirs:
             opened.append(_Segment(Path(directory) / LEXICAL_DIR, offset))
             offset += len(opened[-1].row_ids)
-        self.segments = _join_small(opened)
+        self.segments: list[_Segment] = _join_small(opened)
         for number, segment in enumerate(self.segments):
             segment.number = number
         self.n_rows = offset
