@@ -287,8 +287,12 @@ def test_segments_with_deletions_answer_as_one_index_of_the_live_rows(tmp_path: 
             assert found.tolist() == exact.tolist()
         else:
             assert len(set(found) & set(exact)) >= 9
-    found_ids, _ = index.vectors_of(np.concatenate([deleted[:3], ids[-3:]]))
-    assert found_ids.tolist() == ids[-3:].tolist()
+    # ids of every segment (each segment's first and last), deleted ones, and ids no segment holds (1, past the end)
+    edges = ids[[0, 2399, 2400, 2799, 2800, 2999]]
+    found_ids, matrix = index.vectors_of(np.concatenate([deleted[:3], edges, [1, ids[-1] + 3]]))
+    wanted = np.sort(edges[~np.isin(edges, deleted)])
+    assert found_ids.tolist() == wanted.tolist()
+    assert np.array_equal(matrix, vectors[np.searchsorted(ids, wanted)])
 
 
 def test_the_centroid_counts_every_segment_less_its_deleted_passages(tmp_path: Path) -> None:

@@ -350,15 +350,17 @@ def _join_small(segments: list[_Segment]) -> list[_Segment]:
     those lookups were in segments of a few hundred passages (docs/performance.md)."""
     out: list[_Segment] = []
     run: list[_Segment] = []
-    for segment in [*segments, None]:
-        size = 0 if segment is None else int(segment.indptr[-1])
-        if segment is not None and size + sum(int(s.indptr[-1]) for s in run) <= JOIN_POSTINGS:
-            run.append(segment)
-            continue
+
+    def close_run() -> None:
         out.extend([_Segment.joined(run)] if len(run) > 1 else run)
-        run = []
-        if segment is not None:
-            (run if size <= JOIN_POSTINGS else out).append(segment)
+        run.clear()
+
+    for segment in segments:
+        size = int(segment.indptr[-1])
+        if size + sum(int(s.indptr[-1]) for s in run) > JOIN_POSTINGS:
+            close_run()
+        (run if size <= JOIN_POSTINGS else out).append(segment)
+    close_run()
     return out
 
 
