@@ -103,6 +103,7 @@ class Ranking:
     ranked: list[Candidate]
     matches: np.ndarray  # sorted passage ids
     best_dense: float | None  # the best cosine in the whole index, for the floor (None: the dense leg did not run)
+    vector: np.ndarray | None = None  # the query's embedding, if the dense leg ran: a search embeds its query once
 
 
 @dataclass(frozen=True)
@@ -206,11 +207,12 @@ class Searcher:
         ranked, matches = ranking.ranked, ranking.matches
         if period is not None:  # the period's passages first (retrieval/timepref.py), then the rest
             dated = self.time.dated(period, allowed)
-            within = self._rank(query, params.mode, depth, dated).ranked if len(dated) else []
+            within = self._rank(query, params.mode, depth, dated, ranking.vector).ranked if len(dated) else []
             ranked = self.time.prefer(period, ranked, within)[:depth]
         matching = matches if allowed is None else np.intersect1d(matches, allowed, assume_unique=True)
         if params.sort == "date":
-            groups = self._by_date(ranked, matching, wanted, MAX_ARTICLE_PASSAGES if grouped else 1, query)
+            per_article = MAX_ARTICLE_PASSAGES if grouped else 1
+            groups = self._by_date(ranked, matching, wanted, per_article, query, ranking.vector)
         else:
             groups = _group_by_article(ranked, self.store.passages([c.id for c in ranked]), wanted, grouped)
         page = groups[params.offset :]
@@ -244,7 +246,7 @@ class Searcher:
         not search (lexical mode), and one in another language, is never off topic."""
         if ranking.best_dense is None or query_lang != "vi":
             return False
-        vector = self._query_vector(query)
+        vector = ranking.vector
         mean = float(vector.ravel() @ self.index.centroid) if vector is not None else 0.0
         if not is_off_topic(ranking.best_dense, mean):
             return False
@@ -315,8 +317,11 @@ class Searcher:
             matches = np.intersect1d(matches, self._filtered_ids(params.source, None, None, params.lang))
         return self.catalog.group_count(self.catalog.undated_ids(matches))
 
-    def _rank(self, query: str, mode: str, depth: int, allowed: np.ndarray | None) -> Ranking:
-        """The best `depth` matching passages for `query` in `mode`, and every match (sorted passage ids)."""
+    def _rank(
+        self, query: str, mode: str, depth: int, allowed: np.ndarray | None, vector: np.ndarray | None = None
+    ) -> Ranking:
+        """The best `depth` matching passages for `query` in `mode`, and every match (sorted passage ids);
+        `vector`: the query's embedding if this search has it already (embedding is most of a search's cost)."""
         if allowed is not None and len(allowed) == 0:  # nothing can match: not even embedded
             return Ranking([], np.zeros(0, dtype=np.int64), None)
         plan = plan_lexical(query, self.lexical, LEXICAL_WEIGHT)  # an English query: its names, less weight
@@ -332,7 +337,8 @@ class Searcher:
             else:
                 lexical_leg, lexical_matches = self.lexical.query(tokens, leg_depth, allowed)
         try:
-            vector = self._query_vector(query) if mode != "lexical" else None
+            if vector is None and mode != "lexical":
+                vector = self._query_vector(query)
             dense_leg = self._nearest(vector, max(leg_depth, FUSION_DEPTH), allowed)
             nearest = dense_leg if allowed is None else self._nearest(vector, FUSION_DEPTH, None)
         finally:
@@ -353,6 +359,7 @@ class Searcher:
             [c for c, keep in zip(ranked, is_match, strict=True) if keep],
             matches,
             nearest[0].score if nearest else None,
+            vector,
         )
 
     def _fused(
@@ -389,10 +396,16 @@ class Searcher:
         return [Candidate(i, s) for i, s in fused]
 
     def _by_date(
-        self, ranked: list[Candidate], matching: np.ndarray, wanted: int, per_article: int, query: str
+        self,
+        ranked: list[Candidate],
+        matching: np.ndarray,
+        wanted: int,
+        per_article: int,
+        query: str,
+        vector: np.ndarray | None,
     ) -> list[list[tuple[Candidate, PassageRow]]]:
         """The first `wanted` matching articles newest first (undated last, then by relevance), each with its
-        best matching passages, scored exactly for the query."""
+        best matching passages, scored exactly for the query (`vector`: its embedding, if the search has it)."""
         catalog = self.catalog
         articles = catalog.articles_of(matching)
         shown_for = catalog.canonical[catalog.group_of]  # per article: the article its group is shown by
@@ -409,14 +422,15 @@ class Searcher:
             ids = matching[articles == article]
             if not len(ids):  # the original itself does not match: show the copy that does
                 ids = matching[catalog.group_of[articles] == catalog.group_of[article]]
-            scored = self._score_passages(ids, query)[:per_article]
+            if vector is None:  # a lexical search: embedded here, once for every article
+                vector = self._query_vector(query)
+            scored = self._score_passages(ids, query, vector)[:per_article]
             rows = self.store.passages([c.id for c in scored])
             pages.append([(c, rows[c.id]) for c in scored if c.id in rows])
         return [rows for rows in pages if rows]
 
-    def _score_passages(self, ids: np.ndarray, query: str) -> list[Candidate]:
-        """The given passages best first: exact cosine to the query when it is embedded, else BM25."""
-        vector = self._query_vector(query) if self.index.ntotal else None
+    def _score_passages(self, ids: np.ndarray, query: str, vector: np.ndarray | None) -> list[Candidate]:
+        """The given passages best first: exact cosine to the query's embedding `vector`, else (None) BM25."""
         if vector is not None:
             found, matrix = self.index.vectors_of(np.asarray(ids, dtype=np.int64))
             if len(found):

@@ -215,6 +215,40 @@ def test_hybrid_runs_its_lexical_leg_while_the_query_is_embedded(sample_index: P
     assert overlapped and all(overlapped)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},  # hybrid: both legs, the feedback step and the relevance floor read the query's embedding
+        {"mode": "dense"},
+        {"q": "kết nạp đảng viên năm 2021"},  # a period: searched again among that time's passages
+        {"sort": "date"},  # every article's passages scored against the query
+        {"sort": "date", "group": "passage", "mode": "lexical"},
+    ],
+)
+def test_a_search_embeds_its_query_once_without_the_query_cache(
+    sample_index: Path, embedder, monkeypatch, params: dict
+) -> None:
+    """Embedding is most of a search's cost; a server with the query cache off (`TRACUU_QUERY_CACHE=0`) had
+    paid it twice per search (the relevance floor embedded the query again), and once per article sorted by
+    date. The hits are those of a searcher with the cache on."""
+    from retrieval.searcher import Searcher
+    from tracuu.settings import Settings
+
+    searcher = Searcher(sample_index, embedder=embedder, settings=Settings(query_cache=0))
+    encode, embedded = searcher._encode_query, []
+
+    def encode_query(text: str):
+        embedded.append(text)
+        return encode(text)
+
+    monkeypatch.setattr(searcher, "_encode_query", encode_query)
+    asked = {"q": "ket nap dang vien moi", "k": 10, **params}
+    result = search(searcher, **asked)
+    assert len(embedded) == 1, embedded
+    cached = search(Searcher(sample_index, embedder=embedder), **asked)
+    assert [h["chunk_id"] for h in result["hits"]] == [h["chunk_id"] for h in cached["hits"]]
+
+
 def test_searcher_is_freed_by_reference_counting(sample_index: Path, embedder) -> None:
     """A reload drops the old Searcher when its last request ends; no reference cycle may keep it (and its
     mapped index files) alive until a garbage collection."""
