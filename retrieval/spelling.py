@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Container, Iterable
 
 from tracuu.text.lang import detect_query_language
-from tracuu.text.normalise import fold, has_marks, normalise
+from tracuu.text.normalise import as_written, fold, has_marks, normalise
 from tracuu.text.stopwords import STOPWORDS
 
 MIN_LETTERS = 3  # shorter words are too close to too many others to correct
@@ -95,7 +95,7 @@ class SpellingCorrector:
             changed |= fixed is not None
             pos = token.end()
         out.append(query[pos:])
-        return "".join(out) if changed else None
+        return as_written("".join(out)) if changed else None
 
     @staticmethod
     def _english(query: str, known: list[str]) -> bool:

@@ -39,6 +39,12 @@ def test_restores_phrases_from_the_corpus(tones: ToneModel, typed: str, restored
     assert tones.restore(typed) == restored
 
 
+def test_a_restored_query_is_spelt_as_written(tones: ToneModel) -> None:
+    """ "của", "mùa" as Vietnamese writes them, not the canonical "cuả" (which the dense leg then embedded)."""
+    assert tones.restore("thu do cua nuoc Phap") == "thủ đô của nước Pháp"
+    assert "cuả" not in (tones.restore("so dang vien cua Ba Don") or "")
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -113,3 +113,4 @@ def test_search_runs_the_corrected_query_and_says_so(searcher) -> None:
 def test_a_correction_in_a_query_typed_with_marks_gets_marks(corrector: SpellingCorrector) -> None:
     assert corrector.correct("Hồ Hoàn Kiem hồ Ngọc Sơnn") == "Hồ Hoàn Kiem hồ Ngọc Sơn"  # Kiem is known: kept
     assert corrector.correct("đền Ngọc Sonn ở Hà Nội") == "đền Ngọc Sơn ở Hà Nội"
+    assert corrector.correct("đền Ngọc Sonn của Hà Nội") == "đền Ngọc Sơn của Hà Nội"  # the user's "của" as typed

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from tracuu.text.normalise import fold, fold_by_decomposition, has_marks, normalise, words
+from tracuu.text.normalise import as_written, fold, fold_by_decomposition, has_marks, normalise, words
 from tracuu.text.tokens import document_tokens, query_tokens
 
 
@@ -77,3 +77,35 @@ def test_lexical_views() -> None:
     assert set(query_tokens("xay dung dang")) == {"f:xay", "f:dung", "f:dang", "f:xay_dung", "f:dung_dang"}
     assert "w:xây_dựng" in query_tokens("xây dựng Đảng")
     assert "w:và" not in document_tokens("Đảng và Nhà nước"), "function words are not indexed"
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "của",
+        "Của",
+        "CỦA",
+        "mùa",
+        "lúa",
+        "chùa",
+        "ủa",
+        "quả",
+        "qua",
+        "cửa",
+        "mưa",
+        "thuở",
+        "hoà",
+        "thuỷ",
+        "khoẻ",
+        "luật",
+        "huấn",
+        "thuận",
+        "quặng",
+    ],
+)
+def test_text_shown_to_a_reader_is_spelt_as_written(word: str) -> None:
+    """The canonical form moves the mark of a word-final "ua" ("của" -> "cuả") as it does that of "oa";
+    what a reader sees gets it back; "quả" and both placements of oa/oe/uy stay as they are."""
+    assert as_written(normalise(word)) == word
+    assert as_written(normalise(f"thủ đô {word} nước")) == f"thủ đô {word} nước"
+    assert normalise(as_written(normalise(word))) == normalise(word)  # still the same canonical form

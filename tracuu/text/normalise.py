@@ -21,6 +21,10 @@ _TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook abov
 _OLD_TONE = re.compile(r"([oOuU])([" + _TONE_MARKS + r"])([aAeEyY])(?![\w])")
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# The rule above also moves the mark of a word-final "ua" that is not "qua" ("của" -> "cuả"), a spelling no
+# one writes: the canonical form keeps it (indexes and their vectors' keys were built so), but text shown to a
+# reader (a restored or corrected query, which the dense leg also embeds) gets it back on the u.
+_SHOWN_UA = re.compile(r"(?<![qQ])([uU])([aA])([" + _TONE_MARKS + r"])(?![\w\u0300-\u036f])")  # not "luật"
 
 
 def nfc(text: str) -> str:
@@ -32,6 +36,12 @@ def unify_tone_placement(text: str) -> str:
     """Move tone marks of word-final oa/oe/uy to the second vowel ("hòa" -> "hoà")."""
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", _OLD_TONE.sub(r"\1\3\2", decomposed))
+
+
+def as_written(text: str) -> str:
+    """Normalised text as Vietnamese writes it: "cuả" (the canonical form of "của") -> "của"; NFC."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _SHOWN_UA.sub(r"\1\3\2", decomposed))
 
 
 def normalise(text: str) -> str:

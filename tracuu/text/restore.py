@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 
-from tracuu.text.normalise import fold, has_marks, normalise
+from tracuu.text.normalise import as_written, fold, has_marks, normalise
 
 RESTORE_FILE = "restore.json"
 PRIOR_FILE = "tone_prior.tsv.gz"  # beside this module
@@ -354,7 +354,7 @@ class ToneModel:
         best = self._viterbi(lowered, capitals)  # a marked syllable is its own only candidate
         if best == lowered:
             return None
-        return _apply(query, tokens, [t if b == _NUMBER else b for t, b in zip(tokens, best, strict=True)])
+        return as_written(_apply(query, tokens, [t if b == _NUMBER else b for t, b in zip(tokens, best, strict=True)]))
 
     def _viterbi(self, folded: list[str], capitals: list[bool]) -> list[str]:
         lattice: list[dict[str, tuple[float, str | None]]] = []
