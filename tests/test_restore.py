@@ -180,11 +180,19 @@ def test_the_names_of_countries_are_pair_evidence(tones: ToneModel, typed: str, 
 
 @pytest.mark.parametrize(
     ("typed", "restored"),
-    [("Ha Long o dau", "Hạ Long ở đâu"), ("du lich Vung Tau", "du lịch Vũng Tàu"), ("Phu Quoc", "Phú Quốc")],
+    [
+        ("Ha Long o dau", "Hạ Long ở đâu"),
+        ("du lich Vung Tau", "du lịch Vũng Tàu"),
+        ("Phu Quoc", "Phú Quốc"),
+        ("thanh pho Da Nang", "thành phố Đà Nẵng"),  # "nẵng" is no word of the dictionary
+        ("mua lu o Quang Ngai", "mưa lũ ở Quảng Ngãi"),
+        ("Buon Ma Thuot", "Buôn Ma Thuột"),
+    ],
 )
 def test_the_names_of_places_are_pair_evidence(tones: ToneModel, typed: str, restored: str) -> None:
     """GeoNames' Vietnamese place names are counted with the dictionary's words: "Hạ Long", not "Hả Lòng"
-    (both dictionary words), though the five samples never name it."""
+    (both dictionary words), though the five samples never name it; a capitalised syllable that makes a name with
+    the one before it is the name (NAME_PAIR: "Đà Nẵng", not the reports' "đã nâng")."""
     assert tones.restore(typed) == restored
 
 
@@ -193,3 +201,28 @@ def test_a_corpus_syllable_bound_to_one_neighbour_counts_little_elsewhere(tones:
     mấy"): after another syllable the corpus's count of a syllable is only that of its occurrences without its usual
     left neighbour (`_bound`), so "máy phát điện" is not "mấy phát điện"."""
     assert tones.restore("may phat dien") == "máy phát điện"
+
+
+@pytest.mark.parametrize(
+    ("syllable", "vietnamese"),
+    [
+        ("nẵng", True),
+        ("ngãi", True),
+        ("thuột", True),
+        ("lôc", False),
+        ("phươc", False),
+        ("nghia", False),
+        ("ši", False),
+    ],
+)
+def test_place_names_bring_only_syllables_spelt_as_vietnamese(syllable: str, vietnamese: bool) -> None:
+    """GeoNames' alternate names hold misspellings ("Phươc Lôc", a checked syllable without its tone), names folded
+    to ASCII and other alphabets: a syllable the dictionary lacks comes in only if spelt as Vietnamese is."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "build_tone_prior", Path(__file__).parent.parent / "scripts" / "build_tone_prior.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.spelt_as_vietnamese(syllable) is vietnamese

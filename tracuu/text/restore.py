@@ -81,6 +81,9 @@ PRIOR_CORPUS = 2000  # pseudo-syllables of P(folded syllable) from the prior
 # estimate (the words holding the pair / the pairs starting with the syllable: "bóng" -> "đá" 2 of 34), less so the
 # more the corpus saw the syllable. Makes "bóng đá" beat the commoner "đã" without general bigram counts.
 PAIR_WEIGHT = 0.2
+# A capitalised syllable inside a query that makes a name with the one before it (of a place, a country, a language:
+# "Da Nang" is "Đà Nẵng", though "đã nâng" is what party reports write): at least this share of the estimate.
+NAME_PAIR = 0.3
 UNMARKED_PENALTY = 2.0  # nats off an unmarked piece's score: "con", "da", "ten" are words of other languages too
 CAPITAL_UNMARKED_PENALTY = 3.0  # the same for a capitalised piece: "Ha", "Long", "Son" name much besides Vietnam
 # `known`'s line between a Vietnamese syllable typed without marks and an English word ("ten", "to"): the unmarked
@@ -119,13 +122,15 @@ class LanguagePrior:
     """What written Vietnamese prefers, whatever the corpus: how often each folded syllable is written (a
     share of all), the share of each of its marked forms, lower-case and capitalised (a capital inside a
     query starts a name: "Nam", not "năm"), the pairs of syllables in dictionary words and names (how many words
-    hold each, and per syllable how many pairs start with it), and per folded syllable the share of its unmarked
-    spelling (FOREIGN_PENALTY: how `known` tells "ten" the English word)."""
+    hold each, and per syllable how many pairs start with it), which pairs make names of places, countries and
+    languages (NAME_PAIR), and per folded syllable the share of its unmarked spelling (FOREIGN_PENALTY: how
+    `known` tells "ten" the English word)."""
 
     folds: dict[str, float]
     shares: dict[str, dict[str, float]]
     capital_shares: dict[str, dict[str, float]]
     pairs: dict[tuple[str, str], int]
+    names: dict[str, frozenset[str]]  # per syllable, those that follow it in a name
     after: dict[str, int]
     unmarked: dict[str, float]
 
@@ -137,6 +142,7 @@ class LanguagePrior:
         as_words: dict[str, float] = {}
         capital: dict[str, float] = {}
         pairs: dict[tuple[str, str], int] = {}
+        names: dict[str, set[str]] = defaultdict(set)
         folded: dict[str, str] = {}
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             lines = handle.read().split("\n")
@@ -153,6 +159,9 @@ class LanguagePrior:
             elif line.startswith("b\t"):
                 _, first, second, count = line.split("\t")[:4]
                 pairs[(first, second)] = int(count)
+            elif line.startswith("n\t"):
+                _, first, second = line.split("\t")[:3]
+                names[first].add(second)
         total = sum(lower.values()) + sum(capital.values())
         folds: dict[str, float] = defaultdict(float)
         for syllable in lower:
@@ -161,7 +170,9 @@ class LanguagePrior:
         for (a, _), n in pairs.items():
             after[a] += n
         unmarked = {f: forms.get(f, 0.0) for f, forms in _shares(as_words, folded).items()}
-        return cls(dict(folds), _shares(lower, folded), _shares(capital, folded), pairs, dict(after), unmarked)
+        shares, capital_shares = _shares(lower, folded), _shares(capital, folded)
+        named = {first: frozenset(seconds) for first, seconds in names.items()}
+        return cls(dict(folds), shares, capital_shares, pairs, named, dict(after), unmarked)
 
 
 def _shares(weights: dict[str, float], folded: dict[str, str]) -> dict[str, dict[str, float]]:
@@ -314,6 +325,8 @@ class ToneModel:
         if self.prior is not None and (after := self.prior.after.get(prev)):
             weight = PAIR_WEIGHT * PRIOR_MASS / (PRIOR_MASS + left)  # less so the more the corpus saw `prev`
             estimate = (1 - weight) * estimate + weight * self.prior.pairs.get((prev, marked), 0) / after
+        if capital and self.prior is not None and marked in self.prior.names.get(prev, ()):
+            estimate = max(estimate, NAME_PAIR)
         return math.log(estimate)
 
     def known(self, folded: str) -> bool:
