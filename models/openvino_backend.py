@@ -121,6 +121,10 @@ class OpenVinoEncoder(OnnxEncoder):
         self.dimension = int(self.compiled.output(0).get_partial_shape()[-1].get_length())
         self._local = threading.local()
         self._pid = os.getpid()
+        # One inference here, on one thread: the first call into OpenVINO's Python bindings initialises numpy's API
+        # under a C++ static guard while holding the GIL, and two worker threads making that first call together
+        # deadlocked (one holding the guard waiting for the GIL, the other holding the GIL waiting for the guard).
+        self._run(self.token_ids([""]))
 
     def _pad(self, seqs: Sequence[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         """``OnnxEncoder._pad``, then masked padding up to a multiple of ``SEQ_BUCKET`` (fewer shapes to compile)."""
