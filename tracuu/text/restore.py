@@ -9,12 +9,14 @@ model; a syllable typed with marks is kept as typed and is context for its neigh
 A small corpus does not know the language: five reports on party building write "sở" (of "cơ sở")
 more often than "số" and "bí" (of "Bí thư") but never "bị", so "so dang vien bi ky luat" came back as
 "sở ... bí ...". A general-language prior (`LanguagePrior`, PRIOR_FILE, built by
-scripts/build_tone_prior.py) fills in: how often each marked syllable is written in general (the piece
-scores of the embedding model's sentencepiece vocabulary, a unigram language model of CommonCrawl text),
-which pairs of syllables make words and names (pyvi's dictionary, MIT, and CLDR's Vietnamese names of
-countries and languages, Unicode License v3), and FUNCTION_WORDS. It enters as pseudo-observations (PRIOR_MASS
-per folded syllable, PRIOR_CORPUS for how often each folded syllable is written) and as a bigram model
-interpolated with the corpus's (PAIR_WEIGHT), so the corpus decides wherever it has seen a syllable many times.
+scripts/build_tone_prior.py) fills in: how often each marked syllable is written in general (wordfreq's
+Vietnamese frequencies; else the piece scores of the embedding model's sentencepiece vocabulary, a unigram
+language model of CommonCrawl text in 100 languages, which also tells a foreign word from Vietnamese), which
+pairs of syllables make words and names (pyvi's dictionary, MIT, CLDR's Vietnamese names of countries and
+languages, Unicode License v3, and GeoNames' places, CC BY 4.0), and FUNCTION_WORDS. It enters as
+pseudo-observations (PRIOR_MASS per folded syllable, PRIOR_CORPUS for how often each folded syllable is written)
+and as a bigram model interpolated with the corpus's (PAIR_WEIGHT), so the corpus decides wherever it has seen a
+syllable many times.
 A corpus syllable nearly always written after one neighbour ("sở" of "cơ sở") counts, after another, only as
 often as it stands without it (`_bound`). Syllables neither knows stay as typed.
 """
@@ -25,6 +27,7 @@ import gzip
 import json
 import math
 import re
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -84,10 +87,11 @@ PAIR_WEIGHT = 0.2
 # A capitalised syllable inside a query that makes a name with the one before it (of a place, a country, a language:
 # "Da Nang" is "Đà Nẵng", though "đã nâng" is what party reports write): at least this share of the estimate.
 NAME_PAIR = 0.3
-UNMARKED_PENALTY = 2.0  # nats off an unmarked piece's score: "con", "da", "ten" are words of other languages too
-CAPITAL_UNMARKED_PENALTY = 3.0  # the same for a capitalised piece: "Ha", "Long", "Son" name much besides Vietnam
+# Nats off a capitalised unmarked piece's score: the piece scores are of 100 languages, and "Ha", "Long", "Son" name
+# much besides Vietnam. (Lower-case syllables need none since their frequencies are wordfreq's Vietnamese ones.)
+CAPITAL_UNMARKED_PENALTY = 3.0
 # `known`'s line between a Vietnamese syllable typed without marks and an English word ("ten", "to"): the unmarked
-# spelling's share with this penalty, as chosen with the prior (kept apart from UNMARKED_PENALTY, which restores)
+# spelling's share of the piece scores with this penalty
 FOREIGN_PENALTY = 1.5
 MISSING_PIECE = -16.0  # log-probability of a dictionary syllable that is no piece of the vocabulary
 # Function words and the commonest syllables, as written: a small corpus on one subject says little about them
@@ -146,17 +150,23 @@ class LanguagePrior:
         folded: dict[str, str] = {}
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             lines = handle.read().split("\n")
+        syllables = [line.split("\t")[1:] for line in lines if line.startswith("u\t")]
+        # wordfreq's frequencies and the piece scores differ by a scale: where a syllable has only a piece score, its
+        # frequency is the score moved by their median difference, at most wordfreq's least frequent syllable's
+        shift = statistics.median(float(w) - float(s) for _, _, s, _, w in syllables if s and w)
+        floor = min(float(w) for *_, w in syllables if w)  # a syllable wordfreq does not list is rarer than its last
+        for syllable, _, score, capital_score, written in syllables:
+            folded[syllable] = fold(syllable)
+            marked = folded[syllable] != syllable  # has_marks, without a second pass over the letters
+            piece_score = float(score) if score else MISSING_PIECE
+            upper_score = float(capital_score) if capital_score else MISSING_PIECE
+            lower_score = float(written) if written else min(floor, piece_score + (shift if score else 0.0))
+            lower[syllable] = math.exp(lower_score)
+            capital[syllable] = math.exp(upper_score - (0.0 if marked else CAPITAL_UNMARKED_PENALTY))
+            # the piece scores, of 100 languages, tell a foreign word ("ten", "to") from Vietnamese without marks
+            as_words[syllable] = math.exp(piece_score - (0.0 if marked else FOREIGN_PENALTY))
         for line in lines:
-            if line.startswith("u\t"):
-                _, syllable, _, score, capital_score = line.split("\t")
-                folded[syllable] = fold(syllable)
-                marked = folded[syllable] != syllable  # has_marks, without a second pass over the letters
-                lower_score = float(score) if score else MISSING_PIECE
-                upper_score = float(capital_score) if capital_score else MISSING_PIECE
-                lower[syllable] = math.exp(lower_score - (0.0 if marked else UNMARKED_PENALTY))
-                capital[syllable] = math.exp(upper_score - (0.0 if marked else CAPITAL_UNMARKED_PENALTY))
-                as_words[syllable] = math.exp(lower_score - (0.0 if marked else FOREIGN_PENALTY))
-            elif line.startswith("b\t"):
+            if line.startswith("b\t"):
                 _, first, second, count = line.split("\t")[:4]
                 pairs[(first, second)] = int(count)
             elif line.startswith("n\t"):
