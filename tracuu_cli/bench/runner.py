@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import http.client
 import json
 import os
 import platform
@@ -46,6 +45,7 @@ import numpy as np
 from tracuu.settings import Settings
 from tracuu.system import available_cpus, library_versions
 from tracuu_cli.bench import server, synthetic
+from tracuu_cli.bench.client import KeepAliveConnection
 from tracuu_cli.bench.server import Server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -275,8 +275,9 @@ def search_path(query: str, **params: Any) -> str:
 
 
 def http_load(port: int, paths: list[str], clients: int, took: bool = False) -> dict[str, Any]:
-    """`clients` threads, one keep-alive connection each, sharing `paths`; latency per request. `took`: also the
-    server's own `took_ms` per answer (read after the request is timed), to tell the search from the web layer."""
+    """`clients` threads, one keep-alive connection each (`KeepAliveConnection`: a lean client, so that the load
+    measures the server), sharing `paths`; latency per request. `took`: also the server's own `took_ms` per answer
+    (read after the request is timed), to tell the search from the web layer."""
     latencies: list[float] = []
     took_s: list[float] = []
     errors: list[str] = []
@@ -285,7 +286,7 @@ def http_load(port: int, paths: list[str], clients: int, took: bool = False) -> 
     barrier = threading.Barrier(clients + 1)
 
     def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn = KeepAliveConnection("127.0.0.1", port)
         barrier.wait()
         while True:
             with lock:
@@ -294,14 +295,11 @@ def http_load(port: int, paths: list[str], clients: int, took: bool = False) -> 
                 break
             started = time.perf_counter()
             try:
-                conn.request("GET", paths[i])
-                resp = conn.getresponse()
-                body = resp.read()
-                ok = resp.status == 200 and body.startswith(b"{")
-            except (OSError, http.client.HTTPException) as exc:
+                status, body = conn.get(paths[i])
+                ok = status == 200 and body.startswith(b"{")
+            except OSError as exc:  # the next request opens a new connection
                 ok, body = False, repr(exc).encode()
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             elapsed = time.perf_counter() - started
             if took and ok:
                 took_s.append(json.loads(body)["took_ms"] / 1000)
