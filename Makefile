@@ -24,7 +24,7 @@ install: $(BIN)/python
 	$(BIN)/pip install -q -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,ray,openvino]'
+	$(BIN)/pip install -q -e '.[test,ray,openvino,openvino-int8]'
 
 model: install
 	$(BIN)/tracuu model

@@ -11,7 +11,8 @@ Backends (default model only; any other model runs on plain sentence-transformer
 * ``onnx``, ``onnx-int8``, ``onnx-q4``: ONNX Runtime graphs built once into the cache
   (``models/onnx_backend.py``).
 * ``openvino-bf16``: OpenVINO's CPU plugin, bf16 on AMX (``models/openvino_backend.py``); needs the optional
-  ``openvino`` package (``tracuu[openvino]``). ``DEFAULT_BACKEND`` is the fastest one whose nDCG@10 on
+  ``openvino`` package (``tracuu[openvino]``). ``openvino-int8`` (experimental): the same, NNCF static int8
+  (building it also needs ``nncf``). ``DEFAULT_BACKEND`` is the fastest one whose nDCG@10 on
   zalo-wikiqa-2019 stays within 1% of fp32, chosen with ``tracuu_cli/bench/embedding_backends.py``.
 
 Pick one with ``Embedder.load(backend=...)`` or ``Settings.backend`` (TRACUU_BACKEND); ``backend_of(identity)``

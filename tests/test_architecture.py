@@ -15,6 +15,7 @@ PACKAGES = ("tracuu", "models", "indexer", "retrieval", "search_api", "tracuu_cl
 # Loaded on first use, never at import: each costs seconds or hundreds of MB, or is needed by one path only.
 LAZY_LIBRARIES = {
     "openvino",  # the optional tracuu[openvino] extra: only its backend loads it
+    "nncf",  # builds the openvino-int8 backend (static int8); running it does not need it
     "ray",  # the optional tracuu[ray] extra: only a distributed run (indexer.distributed) loads it
     "bm25s",  # writes the lexical index; searching reads its files without it (and without scipy)
     "trafilatura",  # the document readers: loaded when such a file is first read

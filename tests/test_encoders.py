@@ -23,10 +23,12 @@ from tracuu.settings import Settings
 
 CACHE = Settings().cache_dir
 HAS_OPENVINO = importlib.util.find_spec("openvino") is not None
+HAS_NNCF = HAS_OPENVINO and importlib.util.find_spec("nncf") is not None
 IMPLEMENTATIONS = (
     "torch",
     "onnx-int8",
     pytest.param("openvino-bf16", marks=pytest.mark.skipif(not HAS_OPENVINO, reason="tracuu[openvino] not installed")),
+    pytest.param("openvino-int8", marks=pytest.mark.skipif(not HAS_NNCF, reason="building it needs nncf")),
 )
 TEXTS = [
     "Kết nạp 9.295 đảng viên mới, đạt 104,5% chỉ tiêu năm 2021",

@@ -14,7 +14,7 @@ from typing import Literal, get_args
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Backend = Literal["onnx-int8", "onnx", "onnx-q4", "openvino-bf16", "torch"]
+Backend = Literal["onnx-int8", "onnx", "onnx-q4", "openvino-bf16", "openvino-int8", "torch"]
 BACKENDS: tuple[str, ...] = get_args(Backend)
 
 

