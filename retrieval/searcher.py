@@ -435,7 +435,8 @@ class Searcher:
             found, matrix = self.index.vectors_of(np.asarray(ids, dtype=np.int64))
             if len(found):
                 scores = matrix @ vector.ravel()
-                return [Candidate(int(found[i]), float(scores[i])) for i in np.lexsort((found, -scores))]
+                order = np.lexsort((found, -scores))
+                return [Candidate(i, s) for i, s in zip(found[order].tolist(), scores[order].tolist(), strict=True)]
         scores = self.lexical.score_query(query)
         top = dict(self.lexical.top(scores, len(ids), ids))
         return sorted((Candidate(int(i), top.get(int(i), 0.0)) for i in ids), key=lambda c: (-c.score, c.id))
@@ -459,7 +460,8 @@ class Searcher:
             return []
         depth = min(k, self.index.ntotal if allowed is None else len(allowed))
         scores, ids = self.index.search(vector.reshape(1, -1), depth, allowed=allowed)
-        return [Candidate(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        kept = ids[0] >= 0  # lists of Python numbers in one call each, not a numpy scalar per element
+        return [Candidate(i, s) for i, s in zip(ids[0][kept].tolist(), scores[0][kept].tolist(), strict=True)]
 
     def _feedback_leg(self, vector: np.ndarray, first_id: int, candidate_ids: list[int]) -> list[tuple[int, float]]:
         """The dense leg again over the given candidates, for the query vector moved towards the first fused
@@ -475,7 +477,7 @@ class Searcher:
         moved = vector.ravel() + self.feedback * matrix[position]
         scores = matrix @ (moved / np.linalg.norm(moved))
         order = np.lexsort((ids, -scores))
-        return [(int(ids[i]), float(scores[i])) for i in order]
+        return list(zip(ids[order].tolist(), scores[order].tolist(), strict=True))
 
     def _hit(
         self,

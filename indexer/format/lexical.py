@@ -541,7 +541,7 @@ class LexicalIndex:
                 )
         ids = self.row_ids[matched] if self.sorted_ids else np.sort(self.row_ids[matched])
         matches = np.union1d(ids, self.row_ids[rows]) if len(rows) else ids
-        return [(int(self.row_ids[r]), float(s)) for r, s in zip(rows, scores, strict=True)], matches
+        return list(zip(self.row_ids[rows].tolist(), scores.tolist(), strict=True)), matches
 
     def _seed_floor(self, pool: list[_Term], terms: list[_Term], mask: np.ndarray | None, k: int) -> float:
         """A score k passages reach (0: none known), from the passages holding the pool's rarest token: the
@@ -785,7 +785,7 @@ class LexicalIndex:
         kth = np.partition(scores, len(scores) - k)[len(scores) - k]
         rows = np.flatnonzero(scores >= kth)
         top = rows[np.lexsort((rows, -scores[rows]))[:k]]  # ties by row, as `query` breaks them
-        return [(int(self.row_ids[r]), float(scores[r])) for r in top]
+        return list(zip(self.row_ids[top].tolist(), scores[top].tolist(), strict=True))
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(passage id, BM25 score) best first among the query's matches (`query`); `allowed` restricts to those
