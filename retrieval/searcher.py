@@ -222,21 +222,23 @@ class Searcher:
             for rank, rows in enumerate(page, params.offset + 1)
         ]
         articles, sources, years = self.catalog.facets(matching)
+        facets = Facets(
+            source=[FacetValue(value=v, count=n) for v, n in sources],
+            year=[FacetValue(value=v, count=n) for v, n in years],
+        )
+        undated_excluded = self._undated_excluded(params, matches)
         return SearchResult(
             query=params.q,
             interpreted_query=interpreted,
             query_lang=query_lang,
             corrected_query=corrected,
             mode=params.mode,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            took_ms=round((time.perf_counter() - started) * 1000, 2),  # all of the search's own work above
             total=articles if grouped else len(matching),
             returned=len(hits),
             hits=hits,
-            facets=Facets(
-                source=[FacetValue(value=v, count=n) for v, n in sources],
-                year=[FacetValue(value=v, count=n) for v, n in years],
-            ),
-            undated_excluded=self._undated_excluded(params, matches),
+            facets=facets,
+            undated_excluded=undated_excluded,
             interpreted_time=period.as_dict() if period else None,
         )
 

@@ -8,7 +8,8 @@ What it measures, in order:
    turns over interleaved rounds and the median round is quoted, so background load hits them alike;
 2. the Zalo index (real embeddings; built with `tracuu index`'s own code into the cache and updated
    incrementally afterwards): query latency in-process (embedding, ANN, filters, metadata) and over
-   HTTP against a real `tracuu serve` with 1, 4 and 16 concurrent clients (query cache off);
+   HTTP against a real `tracuu serve` with 1, 4 and 16 concurrent clients (query cache off); hybrid
+   in-process and over HTTP with one client side by side, in alternating blocks of the same questions;
 3. for each index size (10k, 100k and 1M passages, or --passages N): synthetic vectors fitted to the real
    embeddings (tracuu_cli.bench.synthetic) with real passage texts in the store, built with the index's own
    writers; build time, size on disk, recall@10 of the index type against exact search, in-process
@@ -62,6 +63,7 @@ SOURCES = (  # synthetic articles' sources, with Zipf-like shares (a filter on t
 )
 FILTER_SOURCE = SOURCES[2]
 HTTP_CLIENTS = (1, 4, 16)
+PAIRED_BLOCK = 10  # questions searched in-process, then the same over HTTP, in turn (`side_by_side`)
 # Asked first of a fresh server (`first_query_ms`): not among the warm-up queries, one per language.
 FIRST_QUERIES = (("vi", "thủ đô của nước Pháp là thành phố nào"), ("en", "which city is the capital of France"))
 SEED = 20240601
@@ -280,6 +282,7 @@ def http_load(port: int, paths: list[str], clients: int, took: bool = False) -> 
     (read after the request is timed), to tell the search from the web layer."""
     latencies: list[float] = []
     took_s: list[float] = []
+    waits: list[float] = []  # the latencies of the answers in took_s, in the same order
     errors: list[str] = []
     lock = threading.Lock()
     cursor = iter(range(len(paths)))
@@ -301,10 +304,12 @@ def http_load(port: int, paths: list[str], clients: int, took: bool = False) -> 
                 ok, body = False, repr(exc).encode()
                 conn.close()
             elapsed = time.perf_counter() - started
-            if took and ok:
-                took_s.append(json.loads(body)["took_ms"] / 1000)
+            took_ms = json.loads(body)["took_ms"] if took and ok else None
             with lock:
                 latencies.append(elapsed)
+                if took_ms is not None:
+                    took_s.append(took_ms / 1000)
+                    waits.append(elapsed)
                 if not ok:
                     errors.append(body[:200].decode(errors="replace"))
         conn.close()
@@ -316,16 +321,81 @@ def http_load(port: int, paths: list[str], clients: int, took: bool = False) -> 
     started = time.perf_counter()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - started
+    return load_result(clients, latencies, errors, time.perf_counter() - started, took_s, waits)
+
+
+def load_result(
+    clients: int,
+    latencies: list[float],
+    errors: list[str],
+    wall_s: float,
+    took_s: Sequence[float] = (),
+    waits: Sequence[float] = (),
+) -> dict[str, Any]:
+    """One HTTP run's figures; with `took_s` (the server's own took_ms of the answers whose latencies are `waits`),
+    also the server's search and, paired answer by answer so that a slower or faster search does not move it,
+    what the client waited beyond it: the web layer."""
+    beyond = [wait - search for wait, search in zip(waits, took_s, strict=True)]
     return {
         "clients": clients,
         "requests": len(latencies),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
-        "qps": round(len(latencies) / wall, 2) if wall else 0.0,
+        "qps": round(len(latencies) / wall_s, 2) if wall_s else 0.0,
         **{k: round(v, 2) for k, v in percentiles(latencies).items()},
-        **({"server_took_p50_ms": round(percentiles(took_s)["p50_ms"], 2)} if took_s else {}),
+        **(
+            {
+                "server_took_p50_ms": round(percentiles(took_s)["p50_ms"], 2),
+                "beyond_took_p50_ms": round(percentiles(beyond)["p50_ms"], 2),
+            }
+            if took_s
+            else {}
+        ),
     }
+
+
+def side_by_side(searcher: Any, port: int, queries: list[str]) -> tuple[dict[str, float], dict[str, Any]]:
+    """Hybrid in this process and over HTTP with one client, on the same distinct questions in alternating blocks.
+
+    Each process searches each question once, so what is memoised per query is as cold in both; and a machine
+    that slows down or speeds up for a while (on a shared 2-core machine the p50 of a pass over the same 200
+    questions moved from 9.4 to 14.2 ms between runs) slows both alike. Measured one whole pass after the
+    other, the difference between the two was mostly which pass the machine favoured.
+    """
+    from retrieval.contract import SearchParams
+
+    conn = KeepAliveConnection("127.0.0.1", port)
+    here: list[float] = []
+    there: list[float] = []
+    took_s: list[float] = []
+    errors: list[str] = []
+    http_s = 0.0
+    try:
+        for start in range(0, len(queries), PAIRED_BLOCK):
+            block = queries[start : start + PAIRED_BLOCK]
+            for q in block:
+                params = SearchParams.model_validate({"q": q, "k": 10, "mode": "hybrid"})
+                started = time.perf_counter()
+                searcher.search(params)
+                here.append(time.perf_counter() - started)
+            for q in block:
+                started = time.perf_counter()
+                try:
+                    status, body = conn.get(search_path(q, k=10))
+                except OSError as exc:
+                    status, body = 0, repr(exc).encode()
+                    conn.close()
+                elapsed = time.perf_counter() - started
+                http_s += elapsed
+                if status == 200 and body.startswith(b"{"):
+                    there.append(elapsed)
+                    took_s.append(json.loads(body)["took_ms"] / 1000)
+                else:
+                    errors.append(body[:200].decode(errors="replace"))
+    finally:
+        conn.close()
+    in_process_figures = {k: round(v, 2) for k, v in percentiles(here).items()}
+    return in_process_figures, load_result(1, there, errors, http_s, took_s, there)
 
 
 def metrics_count(server: Server, route: str = "/api/search") -> float:
@@ -429,24 +499,14 @@ def measure_real_index(
     info["disk_mb"] = round(dir_mb(version), 1)
     queries = data.queries[: cfg.queries]
     searcher = fresh_searcher(cfg, index_dir, embedder)
-    log(f"real index: in-process latency, {len(queries)} queries per mode")
+    log("real index: query embedding alone")
     embed_times = []
     for q in queries[: min(50, len(queries))]:
         started = time.perf_counter()
         embedder.encode_query(q + " ")  # not the cached text
         embed_times.append(time.perf_counter() - started)
     source = next((s for s, _ in searcher.store.sources()), None)
-    latency = {
-        "query_embedding": {k: round(v, 2) for k, v in percentiles(embed_times).items()},
-        "dense": in_process(searcher, queries, "dense"),
-        "hybrid": in_process(fresh_searcher(cfg, index_dir, embedder), queries, "hybrid"),
-        "dense_cached_embedding": in_process(searcher, queries, "dense"),  # same texts again: cache hits
-    }
-    if source:
-        filtered = fresh_searcher(cfg, index_dir, embedder)
-        latency["hybrid_source_filter"] = in_process(filtered, queries, "hybrid", source=source)
-    searcher.close()
-    info["in_process"] = latency
+    latency: dict[str, Any] = {"query_embedding": {k: round(v, 2) for k, v in percentiles(embed_times).items()}}
 
     n = cfg.http_requests or len(queries)
     paths = [search_path(queries[i % len(queries)], k=10) for i in range(n)]
@@ -457,12 +517,31 @@ def measure_real_index(
         info["first_queries_ms"] = {
             lang: http_load(server.port, [search_path(query, k=10)], 1)["p50_ms"] for lang, query in FIRST_QUERIES
         }
-        for c in cfg.http_clients:
+        # Hybrid (the headline figure) in this process and over HTTP with one client, side by side, before any
+        # other mode has searched the same questions here; both warmed up alike (a server is, before it is ready).
+        log(f"real index: hybrid in-process and over HTTP with 1 client, side by side, {len(queries)} queries")
+        hybrid = fresh_searcher(cfg, index_dir, embedder)
+        hybrid.warm_up()
+        warm = queries[: min(len(queries), 8)]
+        in_process(hybrid, warm, "hybrid")
+        http_load(server.port, [search_path(q, k=10) for q in warm], 1)
+        latency["hybrid"], http_runs["1"] = side_by_side(hybrid, server.port, queries)
+        hybrid.close()
+        for c in (c for c in cfg.http_clients if c > 1):
             log(f"real index: HTTP, {c} concurrent client(s), {n} requests")
             http_load(server.port, paths[: min(len(paths), max(2 * c, 8))], c)  # warm-up
-            http_runs[str(c)] = http_load(server.port, paths, c, took=c == 1)
+            http_runs[str(c)] = http_load(server.port, paths, c)
         info["server_rss_mb"] = round(server.peak_rss_mb(), 1)
         info["server_counted_requests"] = metrics_count(server)
+
+    log(f"real index: in-process latency, {len(queries)} queries per mode")
+    latency["dense"] = in_process(searcher, queries, "dense")
+    latency["dense_cached_embedding"] = in_process(searcher, queries, "dense")  # same texts again: cache hits
+    if source:
+        filtered = fresh_searcher(cfg, index_dir, embedder)
+        latency["hybrid_source_filter"] = in_process(filtered, queries, "hybrid", source=source)
+    searcher.close()
+    info["in_process"] = latency
     if cfg.server_workers > 1:
         c = max(cfg.http_clients)
         log(f"real index: HTTP, {c} clients, `tracuu serve --workers {cfg.server_workers}`")
@@ -810,7 +889,8 @@ def render(result: dict[str, Any]) -> str:
         if "server_took_p50_ms" in one:  # the search as the server timed it, and what the web layer added
             lines.append(
                 f"\none client: the server's own took_ms p50 {fmt(one['server_took_p50_ms'], 2)} ms, "
-                f"in-process {fmt(lat['hybrid']['p50_ms'], 2)} ms, over HTTP {fmt(one['p50_ms'], 2)} ms"
+                f"in-process {fmt(lat['hybrid']['p50_ms'], 2)} ms, over HTTP {fmt(one['p50_ms'], 2)} ms; "
+                f"the wait beyond took_ms, request by request, p50 {fmt(one['beyond_took_p50_ms'], 2)} ms"
             )
         lines += [f"\nserver peak RSS {fmt(real['server_rss_mb'])} MB (1 worker)", ""]
     if result.get("sizes"):
@@ -868,6 +948,7 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         "inprocess_p50_ms": real.get("in_process", {}).get("hybrid", {}).get("p50_ms"),
         "http1_p50_ms": http.get("1", {}).get("p50_ms"),
         "http1_took_p50_ms": http.get("1", {}).get("server_took_p50_ms"),
+        "http1_beyond_took_p50_ms": http.get("1", {}).get("beyond_took_p50_ms"),
         "qps_16_workers2": http.get(f"{max(HTTP_CLIENTS)}x2w", {}).get("qps"),
         "first_query_ms": max(real["first_queries_ms"].values()) if real.get("first_queries_ms") else None,
         "cores": available_cpus(),
