@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
@@ -211,14 +212,14 @@ def with_docs_csp(response: Response, inline_styles: bool = False) -> Response:
 SEARCH_PARAM_NAMES = tuple(field.alias or name for name, field in SearchParams.model_fields.items())
 
 
-def refuse_repeated(request: Request) -> None:
+def refuse_repeated(query: QueryParams) -> None:
     """A search parameter given more than once is an error, never silently the last one."""
     for name in SEARCH_PARAM_NAMES:
-        given = len(request.query_params.getlist(name))
+        given = len(query.getlist(name))
         if given > 1:
             raise QueryError(name, f"given {given} times; give it once", "repeated_search_param")
 
 
 async def no_repeated_params(request: Request) -> None:
     """`refuse_repeated` as a dependency, run on the event loop: FastAPI sends a plain function to a thread."""
-    refuse_repeated(request)
+    refuse_repeated(request.query_params)
