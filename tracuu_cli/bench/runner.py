@@ -276,13 +276,23 @@ def search_path(query: str, **params: Any) -> str:
     return "/api/search?" + urllib.parse.urlencode({"q": query, **params})
 
 
-def http_load(port: int, paths: list[str], clients: int, took: bool = False) -> dict[str, Any]:
+def timed_get(conn: KeepAliveConnection, path: str) -> tuple[float, bool, bytes]:
+    """(seconds, answered with a JSON object?, body or the error) of one request; a failed connection is closed, so
+    that the next request opens a new one."""
+    started = time.perf_counter()
+    try:
+        status, body = conn.get(path)
+        ok = status == 200 and body.startswith(b"{")
+    except OSError as exc:
+        ok, body = False, repr(exc).encode()
+        conn.close()
+    return time.perf_counter() - started, ok, body
+
+
+def http_load(port: int, paths: list[str], clients: int) -> dict[str, Any]:
     """`clients` threads, one keep-alive connection each (`KeepAliveConnection`: a lean client, so that the load
-    measures the server), sharing `paths`; latency per request. `took`: also the server's own `took_ms` per answer
-    (read after the request is timed), to tell the search from the web layer."""
+    measures the server), sharing `paths`; latency per request."""
     latencies: list[float] = []
-    took_s: list[float] = []
-    waits: list[float] = []  # the latencies of the answers in took_s, in the same order
     errors: list[str] = []
     lock = threading.Lock()
     cursor = iter(range(len(paths)))
@@ -296,20 +306,9 @@ def http_load(port: int, paths: list[str], clients: int, took: bool = False) -> 
                 i = next(cursor, None)
             if i is None:
                 break
-            started = time.perf_counter()
-            try:
-                status, body = conn.get(paths[i])
-                ok = status == 200 and body.startswith(b"{")
-            except OSError as exc:  # the next request opens a new connection
-                ok, body = False, repr(exc).encode()
-                conn.close()
-            elapsed = time.perf_counter() - started
-            took_ms = json.loads(body)["took_ms"] if took and ok else None
+            elapsed, ok, body = timed_get(conn, paths[i])
             with lock:
                 latencies.append(elapsed)
-                if took_ms is not None:
-                    took_s.append(took_ms / 1000)
-                    waits.append(elapsed)
                 if not ok:
                     errors.append(body[:200].decode(errors="replace"))
         conn.close()
@@ -321,7 +320,7 @@ def http_load(port: int, paths: list[str], clients: int, took: bool = False) -> 
     started = time.perf_counter()
     for t in threads:
         t.join()
-    return load_result(clients, latencies, errors, time.perf_counter() - started, took_s, waits)
+    return load_result(clients, latencies, errors, time.perf_counter() - started)
 
 
 def load_result(
@@ -379,15 +378,9 @@ def side_by_side(searcher: Any, port: int, queries: list[str]) -> tuple[dict[str
                 searcher.search(params)
                 here.append(time.perf_counter() - started)
             for q in block:
-                started = time.perf_counter()
-                try:
-                    status, body = conn.get(search_path(q, k=10))
-                except OSError as exc:
-                    status, body = 0, repr(exc).encode()
-                    conn.close()
-                elapsed = time.perf_counter() - started
+                elapsed, ok, body = timed_get(conn, search_path(q, k=10))
                 http_s += elapsed
-                if status == 200 and body.startswith(b"{"):
+                if ok:
                     there.append(elapsed)
                     took_s.append(json.loads(body)["took_ms"] / 1000)
                 else:
