@@ -165,6 +165,7 @@ class Searcher:
         cache is left as it was: these queries are not the users'.
         """
         self.embedder.warm_up()
+        self.lexical.warm_up()
         for query, mode in WARM_UP_QUERIES:
             self.search(SearchParams(q=query, mode=mode, group="article"))
             self.search(SearchParams(q=query, mode=mode))

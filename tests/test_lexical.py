@@ -10,9 +10,18 @@ import bm25s
 import numpy as np
 import pytest
 
-from indexer.format import lexical
+from indexer.format import lexical, lexical_topk
 from indexer.format.lexical import LEXICAL_DIR, LexicalIndex, build_lexical, merge_lexical, passage_tokens
 from tracuu.text.tokens import query_tokens
+
+
+@pytest.fixture(params=["term at a time", "compiled"], autouse=True)
+def top_k_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs twice: the top k taken by numpy a term at a time (indexes under COMPILED_MIN_ROWS
+    rows) and by the compiled loops of lexical_topk (from there on)."""
+    monkeypatch.setattr(lexical, "COMPILED_MIN_ROWS", 0 if request.param == "compiled" else 1 << 62)
+    return str(request.param)
+
 
 PASSAGES = [
     ("Đảng bộ thị xã", "Kết nạp 120 đảng viên mới, vượt chỉ tiêu đề ra."),
@@ -299,7 +308,7 @@ def expected_query(
 
 @pytest.mark.parametrize("joined", ["none", "the first two", "all"])
 def test_pruned_top_k_equals_the_exhaustive_scores_over_segments_with_deletions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joined: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joined: str, top_k_path: str
 ) -> None:
     """MaxScore skips postings, never a result: over three segments (one merged, one written before bounds
     existed) with deleted passages, every query's top k and scores equal the exhaustive BM25's to the bit; so
@@ -330,7 +339,7 @@ def test_pruned_top_k_equals_the_exhaustive_scores_over_segments_with_deletions(
     assert index.segments[0].bounds is not None and (joined == "all" or index.segments[-1].bounds is None)
     texts = passages[: 2 * third] + [(title.upper(), text) for title, text in passages[2 * third :]]
     held = {pid: set(passage_tokens(*texts[pid])) for pid in ids if pid not in set(deleted.tolist())}
-    pruned: list[tuple[int, int]] = []
+    pruned: list[tuple[int, int]] = []  # (candidates, kept) of each pruning step
     prune = index._prune
 
     def spy(rows: np.ndarray, partial: np.ndarray, common: list, k: int, known: float = 0.0) -> np.ndarray:
@@ -338,7 +347,15 @@ def test_pruned_top_k_equals_the_exhaustive_scores_over_segments_with_deletions(
         pruned.append((len(rows), len(kept)))
         return kept
 
+    score_candidates = lexical_topk.score_candidates
+
+    def compiled_spy(top: lexical_topk.TopK, *args: object) -> None:
+        before = top.kept
+        score_candidates(top, *args)
+        pruned.append((len(args[3]), top.kept - before))  # type: ignore[arg-type]
+
     monkeypatch.setattr(index, "_prune", spy)
+    monkeypatch.setattr(lexical_topk, "score_candidates", compiled_spy)
     for q in range(200):
         title, text = passages[int(rng.integers(len(passages)))]
         words = text.split()
@@ -353,6 +370,7 @@ def test_pruned_top_k_equals_the_exhaustive_scores_over_segments_with_deletions(
             assert got == want, (query, k)
             assert matches.tolist() == want_matches, query
     assert any(kept < rows for rows, kept in pruned)  # the pruning path ran, not only "everything"
+    assert pruned and all(rows >= kept for rows, kept in pruned), top_k_path
 
 
 def test_bounds_hold_under_any_version_mean(tmp_path: Path) -> None:

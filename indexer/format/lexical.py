@@ -56,6 +56,10 @@ SLACK = 1e-5  # relative margin of the pruning tests: partial sums add in anothe
 # Neighbouring segments with at most this many postings in all are searched as one (`_join_small`), joined in
 # memory when a version is opened (about 0.1 s per million postings).
 JOIN_POSTINGS = 1 << 21
+# From this many rows on, the top k is taken by compiled loops (lexical_topk.py, numba), a candidate at a time;
+# below, numpy's term-at-a-time pass is as fast and a process does not load numba (0.3 s) or compile (seconds,
+# once per machine) for it.
+COMPILED_MIN_ROWS = 50_000
 OLD_VOCAB = "vocab.index.json"  # the single-index bm25s layout this one replaced
 
 
@@ -399,6 +403,13 @@ def _best(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.
     return rows[order], scores[order]
 
 
+def _with(ids: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """The sorted unique `ids` with `more` (a few, any order) added: `np.union1d` without sorting `ids` again."""
+    more = np.unique(more)
+    more = more[~_in_sorted(ids, more)]
+    return np.insert(ids, ids.searchsorted(more), more) if len(more) else ids
+
+
 def _in_sorted(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
     """Whether each needle is in the sorted haystack."""
     if not len(haystack):
@@ -415,6 +426,35 @@ class _Term:
     df: int  # live passages holding it
     slices: list[tuple[_Segment, int, int]]  # (segment, first posting, end) of each segment holding it
     bound: float  # no posting scores more than this for it
+
+
+class _Plan:
+    """A query's terms as the compiled loops take them: per segment, each term's postings [start, end) (empty
+    where the segment holds none), with the weights and bounds, built once per query."""
+
+    def __init__(self, index: LexicalIndex, terms: list[_Term]) -> None:
+        self.position = {id(term): i for i, term in enumerate(terms)}
+        self.everything = np.arange(len(terms))
+        self.starts = np.zeros((len(index.segments), len(terms)), dtype=np.int64)
+        self.ends = np.zeros((len(index.segments), len(terms)), dtype=np.int64)
+        for i, term in enumerate(terms):
+            for segment, start, end in term.slices:
+                self.starts[segment.number, i], self.ends[segment.number, i] = start, end
+        self.weights = np.asarray([t.weight for t in terms], dtype=np.float32)
+        self.bounds = np.asarray([t.bound for t in terms], dtype=np.float64)
+
+    def order(self, terms: list[_Term]) -> np.ndarray:
+        """Positions of the given terms (some of the plan's), in the given order."""
+        return np.asarray([self.position[id(t)] for t in terms], dtype=np.int64)
+
+    def columns(self, segment: _Segment, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The terms at `order`: their postings in the segment, weights and bounds, in that order."""
+        return (
+            self.starts[segment.number, order],
+            self.ends[segment.number, order],
+            self.weights[order],
+            self.bounds[order],
+        )
 
 
 class LexicalIndex:
@@ -459,6 +499,10 @@ class LexicalIndex:
         # a bound at a segment's own mean length holds at this version's mean once scaled (column_bounds)
         self._scales = [max(1.0, self.avg_length / s.mean_length) * (1.0 + SLACK) for s in self.segments]
         self._live_df: dict[tuple[int, int], int] = {}  # (segment, column) -> live postings, counted once
+        self._deleted_local = [  # each segment's deleted rows in its own numbering (ascending)
+            (self.deleted_rows[(self.deleted_rows >= lo) & (self.deleted_rows < hi)] - lo).astype(np.int32)
+            for lo, hi in itertools.pairwise(self._starts.tolist())
+        ]
 
     def _terms(self, tokens: Sequence[str]) -> list[_Term]:
         """The query's distinct tokens held by a live passage, in first-seen order (the order `scores` adds
@@ -491,7 +535,13 @@ class LexicalIndex:
         key = (number, column)
         count = self._live_df.get(key)
         if count is None:
-            count = int(np.count_nonzero(live[self.segments[number].indices[start:end]]))
+            segment = self.segments[number]
+            postings = segment.indices[start:end]
+            deleted = self._deleted_local[number]
+            if len(deleted) * 32 < len(postings):  # few deletions: look them up rather than visit every posting
+                count = len(postings) - int(np.count_nonzero(_in_sorted(postings, deleted)))
+            else:
+                count = int(np.count_nonzero(live[postings]))
             self._live_df[key] = count  # a version never changes; a dict write is atomic under the GIL
         return count
 
@@ -517,7 +567,7 @@ class LexicalIndex:
         rare = [t for t in terms if t.df <= cutoff]
         common = [t for t in terms if t.df > cutoff]
         if rare:
-            matched, partial = self._gather(rare)
+            matched, partial = self._compiled_gather(rare) if self.compiled else self._gather(rare)
         else:  # every token is common: the passages holding all of them
             matched, partial = self._conjunction(terms)
         mask = None
@@ -526,22 +576,132 @@ class LexicalIndex:
             mask[self.rows_of(allowed)] = True
         rows, scores = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if k > 0:
-            keep = slice(None) if mask is None else mask[matched]
-            rows = self._prune(matched[keep], partial[keep], common if rare else [], k)
-            scores = self._exact(rows, terms)
-            rows, scores = _best(rows, scores, k)
-            pool = common if rare else terms
-            kth = float(scores[-1]) if len(rows) == k else 0.0
-            if sum(t.bound for t in pool) >= kth * (1.0 - SLACK):  # else nothing outside can reach it anyway
-                kth = max(kth, self._seed_floor(pool, terms, mask, k))
-            outside = self._outside(matched, mask, pool, k, kth)
-            if len(outside):
-                rows, scores = _best(
-                    np.concatenate([rows, outside]), np.concatenate([scores, self._exact(outside, terms)]), k
-                )
+            top = self._compiled_top if self.compiled else self._numpy_top
+            rows, scores = top(matched, partial, mask, common if rare else [], common if rare else terms, terms, k)
         ids = self.row_ids[matched] if self.sorted_ids else np.sort(self.row_ids[matched])
-        matches = np.union1d(ids, self.row_ids[rows]) if len(rows) else ids
+        matches = _with(ids, self.row_ids[rows])
         return list(zip(self.row_ids[rows].tolist(), scores.tolist(), strict=True)), matches
+
+    def warm_up(self) -> None:
+        """Have the compiled loops ready for this index's arrays (compiled once per machine, then loaded from
+        numba's cache), so that the first query is as fast as the tenth; nothing to do under COMPILED_MIN_ROWS."""
+        if self.compiled:
+            from indexer.format import lexical_topk
+
+            for segment in self.segments:
+                lexical_topk.warm_up(segment.indices, segment.freqs, self.norm, self.live_rows)
+
+    @property
+    def compiled(self) -> bool:
+        """Is the top k taken by the compiled loops (COMPILED_MIN_ROWS)?"""
+        return self.n_rows >= COMPILED_MIN_ROWS
+
+    def _numpy_top(
+        self,
+        matched: np.ndarray,
+        partial: np.ndarray,
+        mask: np.ndarray | None,
+        lookups: list[_Term],
+        pool: list[_Term],
+        terms: list[_Term],
+        k: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`query`'s k best rows and their exact scores, a term at a time: the allowed matches (with the partial
+        scores of the tokens that made them match) completed with the `lookups` tokens while they can still
+        reach the k best (`_prune`), then the rows outside the matches holding `pool`'s tokens (`_outside`)."""
+        keep = slice(None) if mask is None else mask[matched]
+        rows = self._prune(matched[keep], partial[keep], lookups, k)
+        scores = self._exact(rows, terms)
+        rows, scores = _best(rows, scores, k)
+        kth = float(scores[-1]) if len(rows) == k else 0.0
+        if sum(t.bound for t in pool) >= kth * (1.0 - SLACK):  # else nothing outside can reach it anyway
+            kth = max(kth, self._seed_floor(pool, terms, mask, k))
+        outside = self._outside(matched, mask, pool, k, kth)
+        if len(outside):
+            rows, scores = _best(
+                np.concatenate([rows, outside]), np.concatenate([scores, self._exact(outside, terms)]), k
+            )
+        return rows, scores
+
+    def _compiled_top(
+        self,
+        matched: np.ndarray,
+        partial: np.ndarray,
+        mask: np.ndarray | None,
+        lookups: list[_Term],
+        pool: list[_Term],
+        terms: list[_Term],
+        k: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What `_numpy_top` returns, by lexical_topk's compiled loops: each candidate completed a token at a
+        time, highest bound first, and dropped at the first that cannot lift it to the k best so far."""
+        from indexer.format import lexical_topk
+
+        plan = _Plan(self, terms)
+        keep = slice(None) if mask is None else mask[matched]
+        candidates, partial = matched[keep], partial[keep]
+        top = lexical_topk.TopK(k)
+        by_bound = plan.order(sorted(lookups, key=lambda t: -t.bound))
+        cut = candidates.searchsorted(self._starts)
+        for segment in self.segments:
+            lo, hi = int(cut[segment.number]), int(cut[segment.number + 1])
+            if hi > lo:
+                lexical_topk.score_candidates(
+                    top, segment.indices, segment.freqs, segment.offset, candidates[lo:hi], partial[lo:hi],
+                    *plan.columns(segment, by_bound), self.norm,
+                )  # fmt: skip
+        if sum(t.bound for t in pool) >= top.threshold() * (1.0 - SLACK):  # else no row outside can reach it
+            if top.size < k:
+                top.floor = self._seed_floor(pool, terms, mask, k)
+            unread_first = plan.order(sorted(pool, key=lambda t: -t.df / t.bound))  # as `_outside` leaves them
+            cut = matched.searchsorted(self._starts)
+            for segment in self.segments:
+                starts, ends, weights, bounds = plan.columns(segment, unread_first)
+                if (ends > starts).any():
+                    lexical_topk.score_outside(
+                        top, segment.indices, segment.freqs, segment.offset,
+                        matched[cut[segment.number] : cut[segment.number + 1]],
+                        starts, ends, weights, bounds, self.norm, self.live_rows, mask,
+                    )  # fmt: skip
+        rows = top.candidates()
+        scores = np.zeros(len(rows), dtype=np.float64)
+        cut = rows.searchsorted(self._starts)
+        for segment in self.segments:
+            lo, hi = int(cut[segment.number]), int(cut[segment.number + 1])
+            if hi > lo:
+                starts, ends, weights, _ = plan.columns(segment, plan.everything)  # in query order, as `scores`
+                scores[lo:hi] = lexical_topk.exact_scores(
+                    segment.indices, segment.freqs, segment.offset, rows[lo:hi], starts, ends, weights, self.norm
+                )
+        return _best(rows, scores.astype(np.float32), k)
+
+    def _compiled_gather(self, terms: list[_Term]) -> tuple[np.ndarray, np.ndarray]:
+        """`_gather(terms)` by lexical_topk's compiled loops (the same rows; the partial sums in another order)."""
+        from indexer.format import lexical_topk
+
+        plan = _Plan(self, terms)
+        parts = []
+        for segment in self.segments:
+            starts, ends, weights, _ = plan.columns(segment, plan.everything)
+            if (ends > starts).any():
+                parts.append(
+                    lexical_topk.gather(
+                        segment.indices,
+                        segment.freqs,
+                        segment.offset,
+                        starts,
+                        ends,
+                        weights,
+                        self.norm,
+                        self.live_rows,
+                    )  # fmt: skip
+                )
+        if len(parts) == 1:
+            return parts[0]
+        return (
+            np.concatenate([np.zeros(0, np.int64)] + [rows for rows, _ in parts]),
+            np.concatenate([np.zeros(0, np.float64)] + [partial for _, partial in parts]),
+        )
 
     def _seed_floor(self, pool: list[_Term], terms: list[_Term], mask: np.ndarray | None, k: int) -> float:
         """A score k passages reach (0: none known), from the passages holding the pool's rarest token: the
