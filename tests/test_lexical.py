@@ -373,6 +373,24 @@ def test_pruned_top_k_equals_the_exhaustive_scores_over_segments_with_deletions(
     assert pruned and all(rows >= kept for rows, kept in pruned), top_k_path
 
 
+def test_warm_up_counts_every_columns_live_postings_as_a_query_would(tmp_path: Path, top_k_path: str) -> None:
+    """A large index's warm_up counts each column's live postings at once (compiled loops); every document
+    frequency then equals the one counted column by column, as a smaller index counts it."""
+    passages = corpus_passages()
+    ids = list(range(len(passages)))
+    half = len(passages) // 2
+    a = segment(tmp_path, "a", ids[:half], passages[:half])
+    b = segment(tmp_path, "b", ids[half:], passages[half:])
+    deleted = np.asarray(ids[::7], dtype=np.int64)
+    counted = LexicalIndex([a, b], deleted)
+    warmed = LexicalIndex([a, b], deleted)
+    warmed.warm_up()
+    assert bool(warmed._live_columns) == (top_k_path == "compiled")
+    assert all(warmed.document_frequency(t) == counted.document_frequency(t) for t in counted.vocab)
+    raw = {t: sum(int(np.diff(s.indptr)[s.vocab[t]]) for s in counted.segments if t in s.vocab) for t in counted.vocab}
+    assert any(warmed.document_frequency(t) < raw[t] for t in raw)  # the deletions are counted out
+
+
 def test_bounds_hold_under_any_version_mean(tmp_path: Path) -> None:
     """Each query token's bound is above every posting's score for it, whatever other segments and deletions
     make the version's mean length (stored bounds are at the segment's own mean; MaxScore needs this)."""

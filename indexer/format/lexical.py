@@ -499,6 +499,7 @@ class LexicalIndex:
         # a bound at a segment's own mean length holds at this version's mean once scaled (column_bounds)
         self._scales = [max(1.0, self.avg_length / s.mean_length) * (1.0 + SLACK) for s in self.segments]
         self._live_df: dict[tuple[int, int], int] = {}  # (segment, column) -> live postings, counted once
+        self._live_columns: dict[int, np.ndarray] = {}  # segment -> every column's live postings (warm_up)
         self._deleted_local = [  # each segment's deleted rows in its own numbering (ascending)
             (self.deleted_rows[(self.deleted_rows >= lo) & (self.deleted_rows < hi)] - lo).astype(np.int32)
             for lo, hi in itertools.pairwise(self._starts.tolist())
@@ -528,10 +529,14 @@ class LexicalIndex:
         return terms
 
     def _segment_df(self, number: int, column: int, start: int, end: int) -> int:
-        """Live postings of a segment's column: counted once per version when the segment has deletions."""
+        """Live postings of a segment's column: counted once per version when the segment has deletions (for
+        every column at once by `warm_up` on a large index)."""
         live = self.segments[number].live
         if live is None:
             return end - start
+        counted = self._live_columns.get(number)
+        if counted is not None:
+            return int(counted[column])
         key = (number, column)
         count = self._live_df.get(key)
         if count is None:
@@ -590,6 +595,10 @@ class LexicalIndex:
 
             for segment in self.segments:
                 lexical_topk.warm_up(segment.indices, segment.freqs, self.norm, self.live_rows)
+                if segment.live is not None:  # every column's live postings at once (0.2 s a million rows)
+                    self._live_columns[segment.number] = lexical_topk.live_counts(
+                        segment.indptr, segment.indices, segment.live
+                    )
 
     @property
     def compiled(self) -> bool:

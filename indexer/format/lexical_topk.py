@@ -343,6 +343,23 @@ def _exact_scores(indices, freqs, offset, rows, starts, ends, weights, norm):  #
     return total
 
 
+def live_counts(indptr: np.ndarray, indices: np.ndarray, live: np.ndarray) -> np.ndarray:
+    """Per column of a segment, its postings on live rows (`live`: the segment's own rows)."""
+    return _live_counts(indptr, indices, live)  # type: ignore[no-any-return]
+
+
+@njit(cache=True, nogil=True)
+def _live_counts(indptr, indices, live):  # type: ignore[no-untyped-def]
+    counts = np.zeros(len(indptr) - 1, np.int64)
+    for column in range(len(indptr) - 1):
+        n = 0
+        for at in range(indptr[column], indptr[column + 1]):
+            if live[indices[at]]:
+                n += 1
+        counts[column] = n
+    return counts
+
+
 def warm_up(indices: np.ndarray, freqs: np.ndarray, norm: np.ndarray, live: np.ndarray) -> None:
     """Compile every loop for these arrays' types, or load it from numba's cache (a segment's memory-mapped,
     read-only arrays and a joined segment's are two types), so that no query waits for it."""

@@ -690,6 +690,7 @@ def lexical_leg_latency(index_dir: Path, queries: list[str]) -> dict[str, float]
         lexical = LexicalIndex(snapshot.segments, store.deleted_ids())
     finally:
         store.close()
+    lexical.warm_up()  # as a server's Searcher.warm_up has it
     for query in queries[:WARM_QUERIES]:  # untimed, as every mode is first: this index's pages mapped in
         lexical.query(query_tokens(query), FUSION_DEPTH)
     times = []
