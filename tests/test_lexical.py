@@ -384,10 +384,37 @@ def test_warm_up_counts_every_columns_live_postings_as_a_query_would(tmp_path: P
     counted = LexicalIndex([a, b], deleted)
     warmed = LexicalIndex([a, b], deleted)
     warmed.warm_up()
-    assert bool(warmed._live_columns) == (top_k_path == "compiled")
+    assert warmed._live_columns and counted.compiled == (top_k_path == "compiled")
     assert all(warmed.document_frequency(t) == counted.document_frequency(t) for t in counted.vocab)
     raw = {t: sum(int(np.diff(s.indptr)[s.vocab[t]]) for s in counted.segments if t in s.vocab) for t in counted.vocab}
     assert any(warmed.document_frequency(t) < raw[t] for t in raw)  # the deletions are counted out
+
+
+def test_a_warmed_up_index_takes_the_compiled_loops_at_any_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, top_k_path: str
+) -> None:
+    """A server warms its index up: from then on its queries go through the compiled loops (which release the
+    interpreter lock) however few passages it holds, with the same answers as numpy's pass."""
+    passages = corpus_passages()
+    built = segment(tmp_path, "a", list(range(len(passages))), passages)
+    cold, warm = LexicalIndex([built]), LexicalIndex([built])
+    warm.warm_up()
+    assert warm.compiled and cold.compiled == (top_k_path == "compiled")
+    compiled_calls: list[object] = []
+    score_candidates = lexical_topk.score_candidates
+
+    def counted(top: lexical_topk.TopK, *args: object) -> None:
+        compiled_calls.append(top)
+        score_candidates(top, *args)  # type: ignore[arg-type]
+
+    for title, text in passages[::7]:
+        tokens = query_tokens(f"{title} {text[:40]}")
+        want, want_matches = cold.query(tokens, 10)
+        with monkeypatch.context() as patch:
+            patch.setattr(lexical_topk, "score_candidates", counted)
+            got, matches = warm.query(tokens, 10)
+        assert got == want and np.array_equal(matches, want_matches)
+    assert len(compiled_calls) >= len(passages[::7]) // 2
 
 
 def test_document_frequency_with_few_deletions_looks_them_up_and_counts_them_out(tmp_path: Path) -> None:

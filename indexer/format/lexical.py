@@ -57,8 +57,9 @@ SLACK = 1e-5  # relative margin of the pruning tests: partial sums add in anothe
 # memory when a version is opened (about 0.1 s per million postings).
 JOIN_POSTINGS = 1 << 21
 # From this many rows on, the top k is taken by compiled loops (lexical_topk.py, numba), a candidate at a time;
-# below, numpy's term-at-a-time pass is as fast and a process does not load numba (0.3 s) or compile (seconds,
-# once per machine) for it.
+# below, numpy's term-at-a-time pass is about as fast and a one-off search does not load numba (0.3 s) or
+# compile (seconds, once per machine) for it. A warmed-up index (a server's) takes the compiled loops at any
+# size: they release the interpreter lock, which a server's request threads share.
 COMPILED_MIN_ROWS = 50_000
 OLD_VOCAB = "vocab.index.json"  # the single-index bm25s layout this one replaced
 
@@ -500,6 +501,7 @@ class LexicalIndex:
         self._scales = [max(1.0, self.avg_length / s.mean_length) * (1.0 + SLACK) for s in self.segments]
         self._live_df: dict[tuple[int, int], int] = {}  # (segment, column) -> live postings, counted once
         self._live_columns: dict[int, np.ndarray] = {}  # segment -> every column's live postings (warm_up)
+        self._warm = False  # warm_up has loaded the compiled loops
         self._deleted_local = [  # each segment's deleted rows in its own numbering (ascending)
             (self.deleted_rows[(self.deleted_rows >= lo) & (self.deleted_rows < hi)] - lo).astype(np.int32)
             for lo, hi in itertools.pairwise(self._starts.tolist())
@@ -589,21 +591,23 @@ class LexicalIndex:
 
     def warm_up(self) -> None:
         """Have the compiled loops ready for this index's arrays (compiled once per machine, then loaded from
-        numba's cache), so that the first query is as fast as the tenth; nothing to do under COMPILED_MIN_ROWS."""
-        if self.compiled:
-            from indexer.format import lexical_topk
+        numba's cache), so that the first query is as fast as the tenth, and take them from now on whatever the
+        index's size: a server warms up, and there the loops matter beyond their speed, as they release the
+        interpreter lock its request threads share (a search on zalo's 2,029 passages held it 0.4 ms less)."""
+        from indexer.format import lexical_topk
 
-            for segment in self.segments:
-                lexical_topk.warm_up(segment.indices, segment.freqs, self.norm, self.live_rows)
-                if segment.live is not None:  # every column's live postings at once (0.2 s a million rows)
-                    self._live_columns[segment.number] = lexical_topk.live_counts(
-                        segment.indptr, segment.indices, segment.live
-                    )
+        for segment in self.segments:
+            lexical_topk.warm_up(segment.indices, segment.freqs, self.norm, self.live_rows)
+            if segment.live is not None:  # every column's live postings at once (0.2 s a million rows)
+                self._live_columns[segment.number] = lexical_topk.live_counts(
+                    segment.indptr, segment.indices, segment.live
+                )
+        self._warm = True
 
     @property
     def compiled(self) -> bool:
-        """Is the top k taken by the compiled loops (COMPILED_MIN_ROWS)?"""
-        return self.n_rows >= COMPILED_MIN_ROWS
+        """Is the top k taken by the compiled loops (warmed up, or COMPILED_MIN_ROWS)?"""
+        return self._warm or self.n_rows >= COMPILED_MIN_ROWS
 
     def _numpy_top(
         self,
