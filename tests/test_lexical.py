@@ -372,9 +372,15 @@ def test_pruned_top_k_equals_the_exhaustive_scores_over_segments_with_deletions(
     assert any(kept < rows for rows, kept in pruned)  # the pruning path ran, not only "everything"
 
 
-def test_warm_up_counts_every_columns_live_postings_as_a_query_would(tmp_path: Path, top_k_path: str) -> None:
-    """A large index's warm_up counts each column's live postings at once (compiled loops); every document
-    frequency then equals the one counted column by column, as a smaller index counts it."""
+@pytest.mark.parametrize("where", ["on disk, in blocks", "joined in memory"])
+def test_warm_up_counts_every_columns_live_postings_as_a_query_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, top_k_path: str, where: str
+) -> None:
+    """warm_up counts each column's live postings at once (compiled loops; a segment on disk read a block at a
+    time, the blocks splitting columns here); every document frequency then equals the one counted column by
+    column, as an index not warmed up counts it."""
+    monkeypatch.setattr(lexical, "COUNT_POSTINGS", 37)
+    monkeypatch.setattr(lexical, "JOIN_POSTINGS", 1 << 30 if where == "joined in memory" else 0)
     passages = corpus_passages()
     ids = list(range(len(passages)))
     half = len(passages) // 2
@@ -383,8 +389,9 @@ def test_warm_up_counts_every_columns_live_postings_as_a_query_would(tmp_path: P
     deleted = np.asarray(ids[::7], dtype=np.int64)
     counted = LexicalIndex([a, b], deleted)
     warmed = LexicalIndex([a, b], deleted)
+    assert len(warmed.segments) == (1 if where == "joined in memory" else 2)
     warmed.warm_up()
-    assert warmed._live_columns and counted.compiled == (top_k_path == "compiled")
+    assert len(warmed._live_columns) == len(warmed.segments) and counted.compiled == (top_k_path == "compiled")
     assert all(warmed.document_frequency(t) == counted.document_frequency(t) for t in counted.vocab)
     raw = {t: sum(int(np.diff(s.indptr)[s.vocab[t]]) for s in counted.segments if t in s.vocab) for t in counted.vocab}
     assert any(warmed.document_frequency(t) < raw[t] for t in raw)  # the deletions are counted out

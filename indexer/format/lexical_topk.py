@@ -343,21 +343,26 @@ def _exact_scores(indices, freqs, offset, rows, starts, ends, weights, norm):  #
     return total
 
 
-def live_counts(indptr: np.ndarray, indices: np.ndarray, live: np.ndarray) -> np.ndarray:
-    """Per column of a segment, its postings on live rows (`live`: the segment's own rows)."""
-    return _live_counts(indptr, indices, live)  # type: ignore[no-any-return]
+def count_live(indptr: np.ndarray, first: int, postings: np.ndarray, live: np.ndarray, counts: np.ndarray) -> None:
+    """Add to `counts` (per column of a segment) the postings on live rows (`live`: the segment's own rows) among
+    `postings`, the segment's postings from position `first` on: a whole segment's, or a block of them."""
+    _count_live(indptr, first, postings, live, counts)
 
 
 @njit(cache=True, nogil=True)
-def _live_counts(indptr, indices, live):  # type: ignore[no-untyped-def]
-    counts = np.zeros(len(indptr) - 1, np.int64)
-    for column in range(len(indptr) - 1):
-        n = 0
-        for at in range(indptr[column], indptr[column + 1]):
-            if live[indices[at]]:
-                n += 1
-        counts[column] = n
-    return counts
+def _count_live(indptr, first, postings, live, counts):  # type: ignore[no-untyped-def]
+    column, hi = 0, len(indptr) - 2
+    while column < hi:  # the column holding posting `first`: the last one starting at or before it
+        mid = (column + hi + 1) >> 1
+        if indptr[mid] <= first:
+            column = mid
+        else:
+            hi = mid - 1
+    for j in range(len(postings)):
+        while indptr[column + 1] <= first + j:
+            column += 1
+        if live[postings[j]]:
+            counts[column] += 1
 
 
 def warm_up(indices: np.ndarray, freqs: np.ndarray, norm: np.ndarray, live: np.ndarray) -> None:
