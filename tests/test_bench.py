@@ -152,3 +152,22 @@ def test_in_archive_embedder_embeds_every_query_and_answers_with_its_moved_vecto
         del embedder.encode_query
     assert calls == ["Một trận bóng đá", "mot tran bong da", "  Một  trận bóng đá "]
     assert wrapped.identity == embedder.identity  # everything else is the real embedder's
+
+
+def test_modes_are_timed_side_by_side_in_blocks_whose_first_mode_turns(searcher) -> None:
+    """Each mode searches every question once, in blocks of PAIRED_BLOCK questions, the mode going first turning
+    from block to block (so no mode is always the one meeting a question's pages cold)."""
+    calls: list[tuple[str, str]] = []
+
+    class Recording:
+        def search(self, params: object) -> object:
+            calls.append((params.mode, params.q))  # type: ignore[attr-defined]
+            return searcher.search(params)
+
+    block = runner.PAIRED_BLOCK
+    queries = [f"kết nạp đảng viên mới {i}" for i in range(2 * block + 3)]
+    result = runner.modes_side_by_side({"dense": Recording(), "hybrid": Recording()}, queries)
+    assert set(result) == {"dense", "hybrid"} and all(r["p50_ms"] > 0 for r in result.values())
+    assert all([q for m, q in calls if m == mode] == queries for mode in ("dense", "hybrid"))
+    assert [calls[i][0] for i in (0, 2 * block, 4 * block)] == ["dense", "hybrid", "dense"]
+    assert calls[block - 1] == ("dense", queries[block - 1]) and calls[block] == ("hybrid", queries[0])
