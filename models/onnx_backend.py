@@ -21,8 +21,19 @@ than they save on a small model); spinning off is as fast and kinder to a shared
 Build: ``torch.onnx.export`` (TorchScript exporter, eager attention so ORT's fusions match), then ORT's
 ``optimize_model`` (model_type ``bert``), then quantisation. Each variant is built once
 (``tracuu.cache.build_once``) into ``<cache>/onnx/<key>/<variant>/model.onnx``, keyed by the source
-model's checksum, this recipe's version and the ORT version (fused operators are ORT-version specific).
+model's checksum, the recipe's version and the ORT version (fused operators are ORT-version specific).
 Later loads only open the file.
+
+Recipes (``RECIPES``; an index records the one that built it and is searched with it, see models/embedder.py):
+
+* 1: every fusion ORT's BERT optimiser offers, residual + layer norm as ``SkipLayerNormalization`` and bias +
+  GELU as ``BiasGelu``.
+* 2 (``RECIPE_VERSION``, current): the same, but residual adds and layer norms stay ``Add`` +
+  ``LayerNormalization`` and bias + GELU stays ``Add`` + ``Gelu``, and the session is told not to fuse them
+  again (``UNFUSED``). ORT 1.32's CPU kernels for the two fused operators are about five times slower than the
+  plain ones (a ``SkipLayerNormalization`` of 546 x 384 values: 1.1 ms against 0.21 ms for ``Add`` +
+  ``LayerNormalization``, one thread): recipe 2 embeds passages 1.24-1.32x faster and a query about 1 ms
+  sooner, as close to fp32 (docs/performance.md).
 
 Running needs ``onnxruntime`` and ``tokenizers`` only (no torch); building also needs torch,
 transformers and ``onnx`` (plus ``onnx_ir`` for ``onnx-q4``).
@@ -51,7 +62,10 @@ from tracuu.cache import build_once
 if TYPE_CHECKING:
     import onnxruntime
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2  # what a new index is built with
+RECIPES = (1, 2)  # what can still be built, for the indexes that recorded it
+# Session-time fusions that would undo recipe 2 (ORT fuses Add + LayerNormalization back into its slower operator).
+UNFUSED = ["SkipLayerNormFusion", "BiasGeluFusion"]
 BACKENDS = ("onnx", "onnx-int8", "onnx-q4")
 MODEL_FILE = "model.onnx"
 # The weights, beside the graph: ORT memory-maps an external data file instead of copying it into the
@@ -106,13 +120,15 @@ def export_fp32(model_dir: Path, out: Path) -> None:
         )
 
 
-def _optimize(src: Path, out: Path, config: dict[str, Any], multi_head: bool) -> None:
-    """ORT's BERT fusions (offline, so every later session starts from the fused graph)."""
+def _optimize(src: Path, out: Path, config: dict[str, Any], multi_head: bool, recipe: int) -> None:
+    """ORT's BERT fusions (offline, so every later session starts from the fused graph); see the recipes above."""
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
     options = FusionOptions("bert")
     options.use_multi_head_attention = multi_head  # MHA keeps Q/K/V as plain MatMuls (4-bit-able)
+    if recipe >= 2:
+        options.enable_skip_layer_norm = options.enable_bias_skip_layer_norm = options.enable_bias_gelu = False
     model = optimize_model(
         str(src),
         model_type="bert",
@@ -153,12 +169,12 @@ def _quantize_q4(src: Path, out: Path) -> None:
     quant.model.save_model_to_file(str(out), use_external_data_format=False)
 
 
-def _build(model_dir: Path, source_checksum: str, variant: str, out_dir: Path) -> None:
+def _build(model_dir: Path, source_checksum: str, variant: str, recipe: int, out_dir: Path) -> None:
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(dir=out_dir) as work:
         raw, fused = Path(work) / "raw.onnx", Path(work) / "fused.onnx"
         export_fp32(model_dir, raw)
-        _optimize(raw, fused, config, multi_head=variant == "onnx-q4")
+        _optimize(raw, fused, config, multi_head=variant == "onnx-q4", recipe=recipe)
         final = out_dir / MODEL_FILE
         if variant == "onnx":
             os.replace(fused, final)
@@ -170,9 +186,9 @@ def _build(model_dir: Path, source_checksum: str, variant: str, out_dir: Path) -
             raise ValueError(variant)
         _weights_beside(final)
     info = {
-        "key": cache_key(source_checksum, variant),
+        "key": cache_key(source_checksum, variant, recipe),
         "variant": variant,
-        "recipe_version": RECIPE_VERSION,
+        "recipe_version": recipe,
         "source_checksum": source_checksum,
         "onnxruntime": _onnxruntime_version(),
         "created_unix": int(time.time()),
@@ -201,22 +217,26 @@ def _onnxruntime_version() -> str:
     return onnxruntime.__version__
 
 
-def cache_key(source_checksum: str, variant: str) -> str:
-    """What the built file depends on: the source weights, this recipe, the variant and ORT's version."""
-    raw = f"{source_checksum}\0recipe{RECIPE_VERSION}\0{variant}\0ort{_onnxruntime_version()}\0{STORAGE_LAYOUT}"
+def cache_key(source_checksum: str, variant: str, recipe: int = RECIPE_VERSION) -> str:
+    """What the built file depends on: the source weights, the recipe, the variant and ORT's version."""
+    raw = f"{source_checksum}\0recipe{recipe}\0{variant}\0ort{_onnxruntime_version()}\0{STORAGE_LAYOUT}"
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
-def onnx_model_dir(source_checksum: str, variant: str, cache_dir: Path) -> Path:
-    return cache_dir / "onnx" / cache_key(source_checksum, variant) / variant
+def onnx_model_dir(source_checksum: str, variant: str, cache_dir: Path, recipe: int = RECIPE_VERSION) -> Path:
+    return cache_dir / "onnx" / cache_key(source_checksum, variant, recipe) / variant
 
 
-def ensure_onnx_model(model_dir: Path, source_checksum: str, variant: str, cache_dir: Path) -> Path:
-    """Path to ``<variant>/model.onnx`` for ``model_dir``, exporting it on first use (~1 min, once)."""
+def ensure_onnx_model(
+    model_dir: Path, source_checksum: str, variant: str, cache_dir: Path, recipe: int = RECIPE_VERSION
+) -> Path:
+    """Path to ``<variant>/model.onnx`` for ``model_dir`` by ``recipe``, exporting it on first use (~1 min, once)."""
     if variant not in BACKENDS:
         raise ValueError(f"unknown ONNX backend {variant!r}; expected one of {BACKENDS}")
-    dest = onnx_model_dir(source_checksum, variant, cache_dir)
-    build_once(dest, dest.parent.name, lambda tmp: _build(model_dir, source_checksum, variant, tmp))
+    if recipe not in RECIPES:
+        raise ValueError(f"ONNX recipe {recipe} is not one this version of tracuu builds {RECIPES}; re-index")
+    dest = onnx_model_dir(source_checksum, variant, cache_dir, recipe)
+    build_once(dest, dest.parent.name, lambda tmp: _build(model_dir, source_checksum, variant, recipe, tmp))
     return dest / MODEL_FILE
 
 
@@ -257,7 +277,7 @@ def onnx_options(cpus: int, threads_per_batch: int = 1, batch_tokens: int = 512)
     return OnnxOptions(threads=min(per_batch, cpus), workers=max(1, cpus // per_batch), batch_tokens=batch_tokens)
 
 
-def _session(path: Path, threads: int, spinning: bool) -> onnxruntime.InferenceSession:
+def _session(path: Path, threads: int, spinning: bool, recipe: int) -> onnxruntime.InferenceSession:
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -267,7 +287,8 @@ def _session(path: Path, threads: int, spinning: bool) -> onnxruntime.InferenceS
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.log_severity_level = 3
     so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    unfused = UNFUSED if recipe >= 2 else []
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"], disabled_optimizers=unfused)
 
 
 class OnnxEncoder:
@@ -278,10 +299,16 @@ class OnnxEncoder:
     """
 
     def __init__(
-        self, onnx_path: Path, model_dir: Path, tokenizer: CompactTokenizer, options: OnnxOptions | None = None
+        self,
+        onnx_path: Path,
+        model_dir: Path,
+        tokenizer: CompactTokenizer,
+        options: OnnxOptions | None = None,
+        recipe: int = RECIPE_VERSION,
     ) -> None:
         self.path = Path(onnx_path)
         self.options = options or OnnxOptions()
+        self.recipe = recipe
         st = json.loads((model_dir / "config_sentence_transformers.json").read_text(encoding="utf-8"))
         self.prompts = query_passage_prompts(st.get("prompts"))
         sbert = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
@@ -295,16 +322,22 @@ class OnnxEncoder:
 
     def _open(self) -> None:
         """The runtime's session over ``self.path``; sets ``dimension`` (subclasses: other runtimes)."""
-        self.session = _session(self.path, self.options.threads, self.options.spinning)
+        self.session = _session(self.path, self.options.threads, self.options.spinning, self.recipe)
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
     @classmethod
     def load(
-        cls, model_dir: Path, source_checksum: str, variant: str, cache_dir: Path, options: OnnxOptions | None = None
+        cls,
+        model_dir: Path,
+        source_checksum: str,
+        variant: str,
+        cache_dir: Path,
+        options: OnnxOptions | None = None,
+        recipe: int = RECIPE_VERSION,
     ) -> OnnxEncoder:
-        """The ``variant`` graph of ``model_dir`` (built into ``cache_dir`` on first use) and its tokenizer."""
-        onnx_path = ensure_onnx_model(model_dir, source_checksum, variant, cache_dir)
-        return cls(onnx_path, model_dir, load_compact_tokenizer(model_dir, cache_dir), options)
+        """``model_dir``'s ``variant`` graph by ``recipe`` (built into ``cache_dir`` on first use), its tokenizer."""
+        onnx_path = ensure_onnx_model(model_dir, source_checksum, variant, cache_dir, recipe)
+        return cls(onnx_path, model_dir, load_compact_tokenizer(model_dir, cache_dir), options, recipe)
 
     def _workers(self) -> ThreadPoolExecutor:
         """The batch thread pool, made on first use and again in a forked child (threads do not survive fork)."""

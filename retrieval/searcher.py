@@ -21,7 +21,7 @@ from indexer.format import ann, layout
 from indexer.format.lexical import LexicalIndex, passage_tokens
 from indexer.format.segments import Snapshot
 from indexer.format.store import PassageRow, SegmentedStore
-from models.embedder import Embedder, backend_of
+from models.embedder import Embedder, backend_of, recipe_of
 from retrieval.answers import answer_and_snippet
 from retrieval.catalog import Catalog
 from retrieval.contract import (
@@ -620,9 +620,10 @@ def _lru_cached(encode: Callable[[str], np.ndarray], size: int) -> Callable[[str
 
 
 def _load_embedder(manifest: dict[str, Any], model: str | None, settings: Settings) -> Embedder:
-    """The model the index was built with, on the backend it was built with (vectors must match)."""
+    """The model the index was built with, on the backend and recipe it was built with (vectors must match)."""
     name = model or manifest["model"]["name"]
-    return Embedder.load(name, backend=backend_of(manifest["model"]), settings=settings)
+    built = manifest["model"]
+    return Embedder.load(name, backend=backend_of(built), recipe=recipe_of(built), settings=settings)
 
 
 def _check_model(manifest: dict[str, Any], embedder: Embedder, index_dir: Path) -> None:

