@@ -222,6 +222,25 @@ class _Reuse:
     id_rows: dict[int, int]
 
 
+def _same_recipe(manifest: dict[str, Any], model_identity: dict[str, Any], params: ChunkingParams) -> bool:
+    """Whether the version of ``manifest`` holds passages and vectors this run would make: the same model (and
+    backend recipe) and chunking. Otherwise every article is chunked and embedded again."""
+    return manifest.get("model") == model_identity and manifest.get("chunking") == params.as_dict()
+
+
+def _known_sources(index_dir: Path, model_identity: dict[str, Any], params: ChunkingParams) -> SourceFiles:
+    """The source files whose articles may stay unread (indexer/sources.py): those of the served version, when
+    this run builds on its segments (same recipe and format). Otherwise none: its articles are not kept, so every
+    file is read, or a change of model or chunking would publish the unchanged files' articles as gone."""
+    served = _served(index_dir)
+    if served is None:
+        return SourceFiles()
+    manifest = layout.read_manifest(served, check_format=False)
+    if manifest.get("format_version") != layout.FORMAT_VERSION or not _same_recipe(manifest, model_identity, params):
+        return SourceFiles()
+    return SourceFiles.load(served)
+
+
 def _open_previous(
     index_dir: Path, model_identity: dict[str, Any], params: ChunkingParams
 ) -> tuple[_Base | None, _Reuse | None]:
@@ -230,7 +249,7 @@ def _open_previous(
         manifest = layout.read_manifest(version_dir, check_format=False)
     except layout.IndexNotFound:
         return None, None
-    if manifest.get("model") != model_identity or manifest.get("chunking") != params.as_dict():
+    if not _same_recipe(manifest, model_identity, params):
         print("note: model or chunking changed since the last run; embedding every article again", file=sys.stderr)
         return None, None
     if manifest.get("format_version") == layout.FORMAT_VERSION:
@@ -287,7 +306,7 @@ def build_index(
     started = time.perf_counter()
     layout.check_index_dir(index_dir)  # a wrong DIR fails before the sources are read
     warnings = SourceWarnings(strict=strict)
-    known = SourceFiles.load(_served(index_dir))  # checked again under the writer lock
+    known = _known_sources(index_dir, embedder.identity, params)  # checked again under the writer lock
     reading = Reading(known, raw, settings.max_article_bytes)
     embedding = Embedding(embedder, batch_size, runner, cache_for(index_dir, embedder, batch_size))
     articles = collect_articles(sources, warnings, settings.max_article_bytes, raw, progress, reading, runner is None)
@@ -295,7 +314,7 @@ def build_index(
         _detect_languages(articles, embedding, progress)
     with write_version(index_dir) as version:
         changes = PostedArticles(index_dir).changes()  # under the writer lock, with what it re-uses
-        if reading.kept and SourceFiles.load(_served(index_dir)) != known:
+        if reading.kept and _known_sources(index_dir, embedder.identity, params) != known:
             raise layout.IndexBusy(f"{index_dir}: another run published while this one read its sources; run again")
         reading.record(articles, warnings).save(version.directory)
         with _previous(index_dir, embedder, params) as (base, reuse):

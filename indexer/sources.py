@@ -5,7 +5,8 @@ articles it gave (`DIR/v-*/sources.json`). The next run reads only the files who
 time differ (or that are new); the articles of the others stay as they are in the index, without being
 read, parsed or cleaned again. A file that gave warnings (bad items) is not recorded, so it is read, and
 warned about, every time; a run with other reading options (`--raw`, the article size limit, another
-tracuu release) reads everything.
+tracuu release) reads everything, and so does a run with another model, backend recipe or chunking, which
+embeds every article anew (`indexer.build._known_sources`).
 """
 
 from __future__ import annotations

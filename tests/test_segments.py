@@ -11,6 +11,7 @@ import pytest
 from conftest import copy_index
 
 from indexer.build import build_index, optimize_index
+from indexer.chunking import ChunkingParams
 from indexer.format import layout
 from indexer.format.segments import Snapshot, plan_merge
 from retrieval.contract import SearchParams
@@ -219,3 +220,27 @@ def test_unchanged_source_files_are_not_read_again(tmp_path: Path, embedder, cor
     read.clear()
     build_index([src], index_dir, embedder, raw=True)  # other reading options: every file is read again
     assert sorted(read) == sorted([*corpus_files[1:], "zz_extra.txt"])
+
+
+def test_another_chunking_or_model_reads_every_file_and_keeps_every_article(
+    tmp_path: Path, embedder, corpus_files, monkeypatch
+) -> None:
+    """A run with another chunking (or model, or backend recipe) builds every article anew, so it reads the files
+    that did not change too: before, it left them unread and published an index without their articles."""
+    import indexer.readers as readers
+
+    src = sources(tmp_path, corpus_files)
+    index_dir = tmp_path / "index"
+    first = build_index([src], index_dir, embedder)
+    read: list[str] = []
+    real = readers.read_scraped_file
+    monkeypatch.setattr(readers, "read_scraped_file", lambda path, *a: read.append(path.name) or real(path, *a))
+
+    rechunked = build_index([src], index_dir, embedder, ChunkingParams(max_tokens=120))
+    assert sorted(read) == sorted(corpus_files)
+    assert rechunked.articles == first.articles == 5 and rechunked.passages > first.passages
+    manifest = layout.read_manifest(layout.current_version(index_dir))
+    assert manifest["counts"]["articles"] == 5 and manifest["chunking"]["max_tokens"] == 120
+    read.clear()
+    again = build_index([src], index_dir, embedder, ChunkingParams(max_tokens=120))  # the same again: none read
+    assert read == [] and again.articles == 5 and again.embedded_articles == 0
