@@ -49,6 +49,9 @@ def test_synthetic_vectors_are_seeded_unit_rows_grouped_by_article() -> None:
     assert sims[same].mean() > sims[other].mean() + 0.05
     moved = synthetic.in_archive_queries(fitted, vectors[:5], groups[:5], 1000, seed=3)
     np.testing.assert_allclose(np.linalg.norm(moved, axis=1), 1.0, atol=1e-5)
+    # No question about a fitted article (no zalo copy beside the checkout): none to move, and no crash.
+    none = synthetic.in_archive_queries(fitted, vectors[:0], [], 1000, seed=3)
+    assert none.shape == (0, fitted.dim) and none.dtype == np.float32
 
 
 def _tiny_beir(dest: Path, titles: int = 5) -> Path:

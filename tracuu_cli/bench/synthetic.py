@@ -95,7 +95,10 @@ def article_centers(fitted: Fitted, n_articles: int, seed: int) -> np.ndarray:
 def in_archive_queries(
     fitted: Fitted, queries: np.ndarray, query_groups: list[str], n: int, seed: int = 0
 ) -> np.ndarray:
-    """Real queries moved onto random synthetic articles: q - centre(its real article) + centre(synthetic)."""
+    """Real queries moved onto random synthetic articles: q - centre(its real article) + centre(synthetic).
+    None when no query is about a fitted article (no copy of zalo beside the checkout): an empty array."""
+    if len(queries) == 0:
+        return np.zeros((0, fitted.dim), dtype=np.float32)
     rng = np.random.default_rng([seed, 2])
     n_articles = articles_for(n)
     centers = article_centers(fitted, n_articles, seed)
