@@ -19,14 +19,14 @@ Pick one with ``Embedder.load(backend=...)`` or ``Settings.backend`` (TRACUU_BAC
 tells which one built an index (load with it to search that index).
 
 Identity: a non-torch backend adds ``"backend": {"name", "version"}`` to ``identity`` (version = the
-ONNX recipe version, bumped whenever the export/quantisation recipe changes the vectors). A new index gets
-the current recipe; an index keeps the one it recorded (``recipe_of``), which ``Embedder.load(recipe=...)``
-builds again, so a faster recipe never makes an existing index unsearchable. Their vectors
+ONNX recipe version, bumped whenever the export/quantisation recipe changes the vectors). Their vectors
 are not equal to fp32 (onnx-int8: cosine 0.99-0.997 to fp32; onnx fp32: ~1e-6 apart, still kept
 distinct rather than declared equal), and mixing them would shift near-ties between passages embedded
 one way and queries the other, so an index refuses a query embedder whose backend differs from the
 one that built it. The torch identity is exactly the v1 identity, so existing indexes keep working with
-``TRACUU_BACKEND=torch``. The ONNX Runtime version is not part of the identity (like torch's version
+``TRACUU_BACKEND=torch``. A new index gets the current ONNX recipe; an index keeps the one it recorded
+(``recipe_of``), which ``Embedder.load(recipe=...)`` builds again, so a faster recipe never makes an existing
+index unsearchable. The ONNX Runtime version is not part of the identity (like torch's version
 is not): kernels differ across versions only at float-rounding level.
 
 onnx-int8 quantises activations per tensor at run time, i.e. per batch: a passage's vector moves a

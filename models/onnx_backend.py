@@ -32,7 +32,7 @@ Recipes (``RECIPES``; an index records the one that built it and is searched wit
   ``LayerNormalization`` and bias + GELU stays ``Add`` + ``Gelu``, and the session is told not to fuse them
   again (``UNFUSED``). ORT 1.32's CPU kernels for the two fused operators are about five times slower than the
   plain ones (a ``SkipLayerNormalization`` of 546 x 384 values: 1.1 ms against 0.21 ms for ``Add`` +
-  ``LayerNormalization``, one thread): recipe 2 embeds passages 1.24-1.32x faster and a query about 1 ms
+  ``LayerNormalization``, one thread): recipe 2 embeds passages 1.19-1.32x faster and a query about 1 ms
   sooner, as close to fp32 (docs/performance.md).
 
 Running needs ``onnxruntime`` and ``tokenizers`` only (no torch); building also needs torch,
